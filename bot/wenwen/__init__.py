@@ -1,0 +1,31 @@
+"""HTTP client for the wenwen gateway (new-api). Imports nothing of Telegram or storage."""
+
+from .client import WenwenClient
+from .errors import ErrorKind, WenwenError, WenwenNetworkError, WenwenStreamError, WenwenTruncatedError
+from .types import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ModelInfo,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+)
+
+__all__ = [
+    "ChatMessage",
+    "ChatRequest",
+    "ErrorKind",
+    "Finish",
+    "ModelInfo",
+    "ReasoningDelta",
+    "StreamEvent",
+    "TextDelta",
+    "UsageReport",
+    "WenwenClient",
+    "WenwenError",
+    "WenwenNetworkError",
+    "WenwenStreamError",
+    "WenwenTruncatedError",
+]

@@ -1,0 +1,153 @@
+"""Settings from the environment and an optional `.env` file (the fixed interface of DESIGN.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EVERYONE = "*"
+
+
+class AccessList:
+    """A set of Telegram user ids, or everyone (`*`)."""
+
+    def __init__(self, ids: frozenset[int] = frozenset(), everyone: bool = False) -> None:
+        self.ids = ids
+        self.everyone = everyone
+
+    def __contains__(self, user_id: object) -> bool:
+        return self.everyone or user_id in self.ids
+
+    def __repr__(self) -> str:
+        return "AccessList(*)" if self.everyone else f"AccessList({sorted(self.ids)})"
+
+    @classmethod
+    def parse(cls, raw: Any, *, allow_everyone: bool) -> AccessList:
+        if isinstance(raw, AccessList):
+            return raw
+        text = "" if raw is None else str(raw).strip()
+        if allow_everyone and text == EVERYONE:
+            return cls(everyone=True)
+        ids: set[int] = set()
+        for part in text.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a numeric Telegram user id (use comma-separated numbers)")
+            ids.add(int(part))
+        return cls(frozenset(ids))
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host name")
+    return value.strip().rstrip("/")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- fixed interface (DESIGN.md) ---
+    telegram_bot_token: SecretStr
+    wenwen_api_key: SecretStr
+    wenwen_base_url: str = "https://api.wenwen-ai.com"
+    telegram_api_url: str = "https://api.telegram.org"
+    database_path: Path = Path("data/wenwen-bot.sqlite3")
+    allowed_user_ids: Annotated[AccessList, NoDecode] = Field(default_factory=AccessList)
+    admin_user_ids: Annotated[AccessList, NoDecode] = Field(default_factory=AccessList)
+    default_model: str = "gpt-4o-mini"
+    mj_poll_interval: float = Field(default=3.0, gt=0)
+
+    # --- webhook mode (long polling when WEBHOOK_URL is empty) ---
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    # --- wenwen client ---
+    wenwen_connect_timeout: float = Field(default=10.0, gt=0)
+    wenwen_read_timeout: float = Field(default=120.0, gt=0)
+    wenwen_retries: int = Field(default=2, ge=0, le=5)
+
+    # --- conversation ---
+    max_context_tokens: int = Field(default=16000, ge=500)
+    max_answer_tokens: int | None = Field(default=None, ge=16)
+
+    # --- rendering ---
+    stream_interval_private: float = Field(default=1.0, ge=0.05)
+    stream_interval_group: float = Field(default=3.0, ge=0.5)
+    show_usage_footer: bool = False
+
+    log_level: str = "INFO"
+
+    @field_validator("wenwen_base_url", "telegram_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        checked = _check_url(value)
+        if not checked.startswith("https://") and "127.0.0.1" not in checked and "localhost" not in checked:
+            raise ValueError("Telegram only delivers webhooks to https:// URLs")
+        return checked
+
+    @field_validator("allowed_user_ids", mode="before")
+    @classmethod
+    def _allowed(cls, value: Any) -> AccessList:
+        return AccessList.parse(value, allow_everyone=True)
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> AccessList:
+        return AccessList.parse(value, allow_everyone=False)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        bot_id, _, secret = value.get_secret_value().strip().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("does not look like a BotFather token (<digits>:<secret>)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("wenwen_api_key")
+    @classmethod
+    def _key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value().strip()
+        if not key:
+            raise ValueError("is empty")
+        return SecretStr(key)
+
+    @field_validator("default_model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+
+    def is_allowed(self, user_id: int) -> bool:
+        return user_id in self.allowed_user_ids or user_id in self.admin_user_ids
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_user_ids
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the variable and what is wrong — never the value (it may be a secret)."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "is required but not set"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"configuration error: {name} {message}{suffix}"

@@ -1,0 +1,45 @@
+"""SQLite storage (aiosqlite): connection, migrations, one repository per table group.
+
+Imports nothing of Telegram or HTTP.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .conversations import ConversationRepository
+from .db import Database
+from .models import ChatKey, ChatSettings, MessageStatus, StoredMessage
+from .settings import ChatSettingsRepository
+from .usage import UsageRepository, UsageRow
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """The repositories over one database, handed to `core`."""
+
+    db: Database
+    conversations: ConversationRepository
+    settings: ChatSettingsRepository
+    usage: UsageRepository
+
+    @classmethod
+    async def open(cls, path: Path | str) -> "Storage":
+        db = await Database.open(path)
+        return cls(db, ConversationRepository(db), ChatSettingsRepository(db), UsageRepository(db))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+__all__ = [
+    "ChatKey",
+    "ChatSettings",
+    "ChatSettingsRepository",
+    "ConversationRepository",
+    "Database",
+    "MessageStatus",
+    "Storage",
+    "StoredMessage",
+    "UsageRepository",
+    "UsageRow",
+]

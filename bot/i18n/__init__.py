@@ -1,0 +1,21 @@
+"""zh and en message catalogs; the language comes from the user's Telegram language."""
+
+from __future__ import annotations
+
+from .catalog import MESSAGES
+
+LANGUAGES = ("en", "zh")
+
+
+def pick_language(language_code: str | None) -> str:
+    return "zh" if language_code and language_code.lower().startswith("zh") else "en"
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    """The message `key` in `lang` (English when missing), with `values` filled in."""
+    entry = MESSAGES[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
+
+
+__all__ = ["LANGUAGES", "MESSAGES", "pick_language", "t"]

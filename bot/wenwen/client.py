@@ -125,9 +125,7 @@ class WenwenClient:
         """Open a streaming POST, retrying while nothing of the answer has arrived yet."""
 
         async def attempt() -> httpx.Response:
-            request = self._http.build_request(
-                "POST", path, json=body, headers={"Accept": "text/event-stream"}
-            )
+            request = self._http.build_request("POST", path, json=body, headers={"Accept": "text/event-stream"})
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.TransportError as error:

@@ -151,6 +151,4 @@ def error_from_stream_object(obj: dict[str, Any], request_id: str | None) -> Wen
     message, code, error_type = _extract(obj)
     message, text_id = _split_request_id(message or "upstream error")
     kind = classify(None, message, code)
-    return WenwenStreamError(
-        message, request_id=request_id or text_id, code=code, error_type=error_type, kind=kind
-    )
+    return WenwenStreamError(message, request_id=request_id or text_id, code=code, error_type=error_type, kind=kind)

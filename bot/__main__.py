@@ -1,0 +1,57 @@
+"""`wenwen-bot` / `python -m bot`: load settings, build the app, run polling or a webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from .app import build_application
+from .config import Settings, describe_error
+from .logging_setup import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        sys.stderr.write(describe_error(error) + "\n")
+        raise SystemExit(2) from None
+
+
+def webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET, or one derived from the bot token (stable across restarts, never the token)."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    return hashlib.sha256(b"wenwen-bot-webhook:" + settings.telegram_bot_token.get_secret_value().encode()).hexdigest()
+
+
+def main() -> None:
+    settings = load_settings()
+    setup_logging(
+        settings.log_level,
+        [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()],
+    )
+    app = build_application(settings)
+    if settings.webhook_url:
+        path = urlsplit(settings.webhook_url).path.lstrip("/")
+        log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=webhook_secret(settings),
+        )
+    else:
+        log.info("starting in long-polling mode")
+        app.run_polling()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Builds the python-telegram-bot Application: wiring and lifecycle, nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from .config import Settings
+from .handlers import COMMANDS, register
+from .i18n import LANGUAGES, t
+from .ordering import PerChatUpdateProcessor
+from .wiring import SERVICES_KEY, Services, services_of
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    root = settings.telegram_api_url
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{root}/bot{{token}}")
+        .base_file_url(f"{root}/file/bot{{token}}")
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .connect_timeout(10)
+        .read_timeout(30)
+        .write_timeout(30)
+        .get_updates_read_timeout(40)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["settings"] = settings
+    register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    settings: Settings = app.bot_data["settings"]
+    app.bot_data[SERVICES_KEY] = await Services.create(settings)
+    # Slow start-up work runs in the background: polling starts at once.
+    app.create_task(register_commands(app), name="register-commands")
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services = app.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        await services_of(app.bot_data).close()
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in English (default) and Chinese, for private chats and groups."""
+    try:
+        for lang in LANGUAGES:
+            commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in COMMANDS if name != "start"]
+            code = None if lang == "en" else lang
+            for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
+                await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+    except (TimeoutError, TelegramError) as error:
+        log.warning("could not register the command menu: %s", error)

@@ -1,0 +1,81 @@
+"""Fitting history into a model's context: token estimates and the request's message list."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from bot.wenwen import ChatMessage
+from storage import StoredMessage
+
+# Why an estimate and not a tokenizer: the gateway fronts many model families with different
+# tokenizers; tiktoken would add a large dependency and still be wrong for Claude, Qwen or
+# DeepSeek. CJK characters cost about one token each, other text about four characters a token;
+# every message adds ~4 tokens of framing. It errs on the high side, which keeps requests in bounds.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+MESSAGE_OVERHEAD = 4
+
+# Known context windows (tokens) by model-name prefix; anything else gets the default.
+_WINDOWS: tuple[tuple[str, int], ...] = (
+    ("gpt-4.1", 1_000_000),
+    ("gpt-4o", 128_000),
+    ("gpt-4-turbo", 128_000),
+    ("gpt-4", 8_192),
+    ("gpt-3.5", 16_385),
+    ("gpt-5", 400_000),
+    ("o1", 200_000),
+    ("o3", 200_000),
+    ("o4", 200_000),
+    ("claude", 200_000),
+    ("gemini", 1_000_000),
+    ("deepseek", 64_000),
+    ("qwen", 32_000),
+)
+DEFAULT_WINDOW = 32_000
+ANSWER_RESERVE = 4_096
+
+
+def estimate_tokens(text: str) -> int:
+    cjk = len(_CJK.findall(text))
+    return cjk + math.ceil((len(text) - cjk) / 4) + MESSAGE_OVERHEAD
+
+
+def context_window(model: str) -> int:
+    name = model.lower().rsplit("/", 1)[-1]
+    for prefix, window in _WINDOWS:
+        if name.startswith(prefix):
+            return window
+    return DEFAULT_WINDOW
+
+
+def history_budget(model: str, cap: int) -> int:
+    """Tokens available for system prompt + history + the new message."""
+    return max(512, min(context_window(model) - ANSWER_RESERVE, cap))
+
+
+def build_messages(system_prompt: str | None, history: list[StoredMessage]) -> list[ChatMessage]:
+    """System prompt, then history verbatim.
+
+    Consecutive messages of one role (a question whose answer was lost in a crash, say) are
+    joined, so every format's alternation rule holds and nothing the user said is dropped.
+    A leading assistant message (left over after trimming) is dropped.
+    """
+    turns: list[tuple[str, str]] = []
+    for message in history:
+        if not message.content.strip():
+            continue
+        if turns and turns[-1][0] == message.role:
+            turns[-1] = (message.role, f"{turns[-1][1]}\n\n{message.content}")
+        else:
+            turns.append((message.role, message.content))
+    while turns and turns[0][0] != "user":
+        turns.pop(0)
+    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
+    messages.extend(ChatMessage("user" if role == "user" else "assistant", text) for role, text in turns)
+    return messages
+
+
+def quote_block(quoted: str) -> str:
+    """The replied-to text as a Markdown quote, so the model sees what the user points at."""
+    lines = quoted.strip().splitlines() or [""]
+    return "\n".join(f"> {line}" for line in lines)

@@ -1,0 +1,225 @@
+"""A conversation turn: build the request, stream the answer as events, persist the result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.wenwen import (
+    ChatRequest,
+    ErrorKind,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+    WenwenClient,
+    WenwenError,
+)
+from storage import ChatKey, MessageStatus, Storage, StoredMessage
+
+from .context import build_messages, estimate_tokens, history_budget, quote_block
+from .events import AnswerDelta, TurnDone, TurnEvent, TurnFailed
+from .events import ReasoningDelta as ReasoningUpdate
+from .stream_guard import until_stopped
+
+log = logging.getLogger("bot.turn")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The message a user replied to."""
+
+    tg_message_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    chat: ChatKey
+    user_id: int
+    text: str
+    tg_message_id: int | None = None
+    quote: Quote | None = None
+
+
+@dataclass(slots=True)
+class _Progress:
+    text: str = ""
+    reasoning: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ConversationService:
+    def __init__(
+        self,
+        client: WenwenClient,
+        storage: Storage,
+        *,
+        default_model: str,
+        max_context_tokens: int,
+        max_answer_tokens: int | None = None,
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._default_model = default_model
+        self._max_context_tokens = max_context_tokens
+        self._max_answer_tokens = max_answer_tokens
+
+    # ------------------------------------------------------------------ settings
+
+    async def model_for(self, chat: ChatKey) -> str:
+        return (await self._storage.settings.get(chat)).model or self._default_model
+
+    async def set_model(self, chat: ChatKey, model: str) -> None:
+        await self._storage.settings.set_model(chat, model)
+
+    async def system_prompt(self, chat: ChatKey) -> str | None:
+        return (await self._storage.settings.get(chat)).system_prompt
+
+    async def set_system_prompt(self, chat: ChatKey, prompt: str | None) -> None:
+        await self._storage.settings.set_system_prompt(chat, prompt.strip() if prompt and prompt.strip() else None)
+
+    async def new_conversation(self, chat: ChatKey) -> None:
+        await self._storage.conversations.start_new(chat)
+
+    # ------------------------------------------------------------------ turns
+
+    async def run_turn(self, turn: UserTurn, stop: asyncio.Event) -> AsyncIterator[TurnEvent]:
+        """Store the user's message at once, then stream and store the answer."""
+        settings = await self._storage.settings.get(turn.chat)
+        model = settings.model or self._default_model
+        conversation = await self._storage.conversations.active(turn.chat)
+        budget = history_budget(model, self._max_context_tokens)
+        content = turn.text
+        if turn.quote and turn.quote.text.strip():
+            recent = await self._storage.conversations.window(conversation, budget)
+            if not _mentions(recent, turn.quote.tg_message_id):
+                content = f"{quote_block(turn.quote.text)}\n\n{turn.text}"
+        await self._storage.conversations.add_message(
+            conversation,
+            "user",
+            content,
+            token_estimate=estimate_tokens(content),
+            user_id=turn.user_id,
+            tg_message_id=turn.tg_message_id,
+        )
+        async for event in self._answer(turn.chat, turn.user_id, conversation, model, settings.system_prompt, stop):
+            yield event
+
+    async def retry(self, chat: ChatKey, user_id: int, stop: asyncio.Event) -> AsyncIterator[TurnEvent]:
+        """Answer the last question again; the old answer is kept on disk, out of the context."""
+        settings = await self._storage.settings.get(chat)
+        model = settings.model or self._default_model
+        conversation = await self._storage.conversations.active(chat)
+        last = await self._storage.conversations.last_messages(conversation, 1)
+        if not last:
+            return
+        if last[-1].role == "assistant":
+            await self._storage.conversations.supersede(last[-1].id)
+        async for event in self._answer(chat, user_id, conversation, model, settings.system_prompt, stop):
+            yield event
+
+    async def has_history(self, chat: ChatKey) -> bool:
+        conversation = await self._storage.conversations.active(chat)
+        return bool(await self._storage.conversations.last_messages(conversation, 1))
+
+    async def attach_reply_ids(self, answer_id: int, tg_message_ids: tuple[int, ...]) -> None:
+        """Remember which Telegram messages show an answer (replies to them continue the thread)."""
+        await self._storage.conversations.set_reply_ids(answer_id, tg_message_ids)
+
+    async def _answer(
+        self,
+        chat: ChatKey,
+        user_id: int,
+        conversation: int,
+        model: str,
+        system_prompt: str | None,
+        stop: asyncio.Event,
+    ) -> AsyncIterator[TurnEvent]:
+        budget = history_budget(model, self._max_context_tokens)
+        system_cost = estimate_tokens(system_prompt) if system_prompt else 0
+        history = await self._storage.conversations.window(conversation, max(budget - system_cost, 256))
+        request = ChatRequest(model, build_messages(system_prompt, history), max_tokens=self._max_answer_tokens)
+        progress = _Progress()
+        started = time.monotonic()
+        try:
+            async for event in until_stopped(self._client.chat_stream(request), stop):
+                update = _apply(progress, event)
+                if update is not None:
+                    yield update
+        except WenwenError as error:
+            answer_id = await self._store_answer(conversation, model, progress, MessageStatus.PARTIAL)
+            self._log(chat, model, progress, started, f"error:{error.kind}")
+            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, progress.text, answer_id)
+            return
+        stopped = stop.is_set()
+        status = MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE
+        answer_id = await self._store_answer(conversation, model, progress, status)
+        if not progress.completion_tokens:
+            progress.completion_tokens = estimate_tokens(progress.text) if progress.text else 0
+        await self._storage.usage.add(user_id, model, progress.prompt_tokens, progress.completion_tokens)
+        self._log(chat, model, progress, started, "stopped" if stopped else "ok")
+        if answer_id is None:
+            if stopped:
+                yield TurnDone("", model, 0, partial=True)
+                return
+            yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model)
+            return
+        yield TurnDone(progress.text, model, answer_id, stopped, progress.prompt_tokens, progress.completion_tokens)
+
+    async def _store_answer(
+        self, conversation: int, model: str, progress: _Progress, status: MessageStatus
+    ) -> int | None:
+        if not progress.text.strip():
+            return None
+        # Shielded: a cancelled handler must still leave the answer on disk.
+        return await asyncio.shield(
+            self._storage.conversations.add_message(
+                conversation,
+                "assistant",
+                progress.text,
+                token_estimate=estimate_tokens(progress.text),
+                status=status,
+                model=model,
+                prompt_tokens=progress.prompt_tokens or None,
+                completion_tokens=progress.completion_tokens or None,
+            )
+        )
+
+    @staticmethod
+    def _log(chat: ChatKey, model: str, progress: _Progress, started: float, status: str) -> None:
+        log.info(
+            "turn chat=%s topic=%s model=%s prompt_tokens=%d completion_tokens=%d chars=%d latency=%.2fs status=%s",
+            chat.chat_id,
+            chat.thread_id,
+            model,
+            progress.prompt_tokens,
+            progress.completion_tokens,
+            len(progress.text),
+            time.monotonic() - started,
+            status,
+        )
+
+
+def _apply(progress: _Progress, event: StreamEvent) -> TurnEvent | None:
+    if isinstance(event, TextDelta):
+        progress.text += event.text
+        return AnswerDelta(progress.text)
+    if isinstance(event, ReasoningDelta):
+        progress.reasoning += event.text
+        return ReasoningUpdate(progress.reasoning)
+    if isinstance(event, UsageReport):
+        progress.prompt_tokens = event.prompt_tokens
+        progress.completion_tokens = event.completion_tokens
+    if isinstance(event, Finish) and event.reason == "length":
+        log.info("answer hit the token limit (finish_reason=length)")
+    return None
+
+
+def _mentions(history: list[StoredMessage], tg_message_id: int) -> bool:
+    return any(m.tg_message_id == tg_message_id or tg_message_id in m.tg_reply_ids for m in history)

@@ -1,0 +1,42 @@
+"""The gateway's model list, cached, filtered to the models one can chat with."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+from bot.wenwen import ModelInfo, WenwenClient
+
+# Models the gateway lists that are not chat models (Midjourney, audio, images, embeddings…).
+_NOT_CHAT = re.compile(
+    r"^(mj_|swap_face|suno|whisper|tts-|dall-e|gpt-image|text-embedding|embedding|.*rerank|.*moderation|"
+    r"sora|veo|kling|midjourney)",
+    re.IGNORECASE,
+)
+_NOT_CHAT_ENDPOINTS = {"image-generation", "embeddings", "jina-rerank", "openai-video"}
+
+
+def is_chat_model(model: ModelInfo) -> bool:
+    if _NOT_CHAT.match(model.id):
+        return False
+    endpoints = set(model.supported_endpoint_types or [])
+    return not endpoints or bool(endpoints - _NOT_CHAT_ENDPOINTS)
+
+
+class ModelCatalog:
+    """`GET /v1/models`, cached for `ttl` seconds; concurrent callers share one request."""
+
+    def __init__(self, client: WenwenClient, ttl: float = 300.0) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._models: list[ModelInfo] = []
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def chat_models(self) -> list[str]:
+        async with self._lock:
+            if time.monotonic() - self._fetched_at > self._ttl:
+                self._models = await self._client.list_models()
+                self._fetched_at = time.monotonic()
+        return sorted({m.id for m in self._models if is_chat_model(m)})

@@ -1,0 +1,39 @@
+"""The access gate: runs first for every update, buttons included."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.i18n import t
+
+from .common import language, services
+
+log = logging.getLogger(__name__)
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let allowed users and admins through; tell a stranger their id and stop the update there."""
+    user = update.effective_user
+    settings = services(context).settings
+    if user is not None and settings.is_allowed(user.id):
+        return
+    if user is None:
+        raise ApplicationHandlerStop  # channel posts and the like: nothing to answer
+    log.info("refused update from user %s", user.id)
+    lang = language(update)
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang, "access.denied_button"), show_alert=True)
+    elif update.effective_message is not None and update.effective_chat is not None:
+        if update.effective_chat.type == "private" or _addressed(update, context):
+            await update.effective_message.reply_text(t(lang, "access.denied", user_id=user.id), parse_mode="HTML")
+    raise ApplicationHandlerStop
+
+
+def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In groups a stranger is answered only when they address the bot (command or mention)."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    return text.startswith("/") or f"@{context.bot.username}".lower() in text.lower()

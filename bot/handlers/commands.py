@@ -1,0 +1,65 @@
+"""/start, /help, /new, /system, /stop, /retry."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from .chat import render_turn
+from .common import chat_key, reply, services
+
+MAX_SYSTEM_PROMPT = 4000
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    model = await services(context).conversations.model_for(chat_key(update))
+    await reply(update, "start", name=user.first_name if user else "", model=model)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, "help")
+
+
+async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat = chat_key(update)
+    await svc.conversations.new_conversation(chat)
+    await reply(update, "new.done", model=await svc.conversations.model_for(chat))
+
+
+async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat = chat_key(update)
+    message = update.effective_message
+    raw = (message.text or "") if message else ""
+    argument = raw.split(maxsplit=1)[1].strip() if len(raw.split(maxsplit=1)) > 1 else ""
+    if not argument:
+        prompt = await svc.conversations.system_prompt(chat)
+        await reply(update, "system.current", prompt=prompt) if prompt else await reply(update, "system.none")
+    elif argument.lower() in ("clear", "reset", "off", "清除", "删除"):
+        await svc.conversations.set_system_prompt(chat, None)
+        await reply(update, "system.cleared")
+    elif len(argument) > MAX_SYSTEM_PROMPT:
+        await reply(update, "system.too_long", length=len(argument), limit=MAX_SYSTEM_PROMPT)
+    else:
+        await svc.conversations.set_system_prompt(chat, argument)
+        await reply(update, "system.set")
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not services(context).turns.stop(chat_key(update)):
+        await reply(update, "stop.nothing")
+
+
+async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat = chat_key(update)
+    user = update.effective_user
+    if user is None:
+        return
+    if not await svc.conversations.has_history(chat):
+        await reply(update, "retry.nothing")
+        return
+    with svc.turns.running(chat) as stop_event:
+        await render_turn(svc, update, context, svc.conversations.retry(chat, user.id, stop_event))

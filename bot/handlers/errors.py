@@ -1,0 +1,28 @@
+"""The last line of defence: log the failure, tell the user briefly, keep serving everyone else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+
+from .common import language
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("unhandled error while processing an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(language(update), "error.internal"), show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, t(language(update), "error.internal"))
+    except TelegramError:
+        log.warning("could not tell the user about the error")

@@ -1,0 +1,80 @@
+"""/model: an inline picker built from the live model list, or /model <name>."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from bot.render.keyboards import model_keyboard, model_token
+from bot.wenwen import WenwenError
+
+from .common import chat_key, language, reply, services, text_for
+
+log = logging.getLogger(__name__)
+
+
+async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat = chat_key(update)
+    message = update.effective_message
+    if message is None:
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    wanted = parts[1].strip() if len(parts) > 1 else ""
+    try:
+        models = await svc.catalog.chat_models()
+    except WenwenError as error:
+        log.warning("model list failed: %s", error)
+        if wanted:  # the gateway will say at the first turn if the name is wrong
+            await svc.conversations.set_model(chat, wanted)
+            await reply(update, "model.set", model=wanted)
+        else:
+            await reply(update, "model.list_failed", reason=error.message)
+        return
+    if wanted:
+        match = next((m for m in models if m.lower() == wanted.lower()), None)
+        if match is None:
+            await reply(update, "model.unknown", model=wanted)
+            return
+        await svc.conversations.set_model(chat, match)
+        await reply(update, "model.set", model=match)
+        return
+    current = await svc.conversations.model_for(chat)
+    page = models.index(current) // 8 if current in models else 0
+    await message.reply_text(
+        text_for(update, "model.current", model=current),
+        parse_mode="HTML",
+        reply_markup=model_keyboard(models, current, page, language(update)),
+    )
+
+
+async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`model:<token>` picks a model, `models:<page>` turns the page."""
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    svc = services(context)
+    lang = language(update)
+    chat = chat_key(update)
+    kind, _, value = query.data.partition(":")
+    try:
+        models = await svc.catalog.chat_models()
+    except WenwenError as error:
+        await query.answer(error.message[:190], show_alert=True)
+        return
+    current = await svc.conversations.model_for(chat)
+    if kind == "models":
+        page = int(value) if value.isdigit() else 0
+        await query.answer()
+        await query.edit_message_reply_markup(model_keyboard(models, current, page, lang))
+        return
+    match = next((m for m in models if model_token(m) == value), None)
+    if match is None:
+        await query.answer(t(lang, "model.stale"), show_alert=True)
+        return
+    await svc.conversations.set_model(chat, match)
+    await query.answer(t(lang, "model.set", model=match))
+    await query.edit_message_text(text_for(update, "model.set", model=match), parse_mode="HTML")

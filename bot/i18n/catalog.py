@@ -1,0 +1,146 @@
+"""Every user-facing string, in English and Chinese."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # ------------------------------------------------------------ commands (menu descriptions)
+    "cmd.start": {"en": "Start and show what I can do", "zh": "开始使用并查看功能"},
+    "cmd.help": {"en": "Help and commands", "zh": "帮助与命令"},
+    "cmd.new": {"en": "Start a fresh conversation", "zh": "开始新的对话"},
+    "cmd.model": {"en": "Choose the chat model", "zh": "选择对话模型"},
+    "cmd.system": {"en": "Set or clear the system prompt", "zh": "设置或清除系统提示词"},
+    "cmd.stop": {"en": "Stop the current answer", "zh": "停止当前回答"},
+    "cmd.retry": {"en": "Answer the last message again", "zh": "重新生成上一条回答"},
+    # ------------------------------------------------------------ start / help
+    "start": {
+        "en": "👋 Hi {name}! I bring the wenwen models into Telegram.\n\n"
+        "Just write to me — I remember the conversation until you send /new.\n"
+        "Current model: {model}. Change it with /model.\n\nSee /help for everything I can do.",
+        "zh": "👋 你好，{name}！我把 wenwen 的模型带进了 Telegram。\n\n"
+        "直接给我发消息即可——在你发送 /new 之前我会记住对话内容。\n"
+        "当前模型：{model}，可用 /model 更换。\n\n发送 /help 查看全部功能。",
+    },
+    "help": {
+        "en": "<b>Commands</b>\n"
+        "/new — start a fresh conversation (settings stay)\n"
+        "/model — choose the model; /model &lt;name&gt; sets it directly\n"
+        "/system &lt;text&gt; — set the system prompt; /system clear — remove it; /system — show it\n"
+        "/stop — stop the answer being written\n"
+        "/retry — write the last answer again\n\n"
+        "In groups I answer when mentioned, when you reply to me, or on a command. "
+        "Each forum topic is its own conversation.",
+        "zh": "<b>命令</b>\n"
+        "/new — 开始新的对话（设置保留）\n"
+        "/model — 选择模型；/model &lt;名称&gt; 直接设置\n"
+        "/system &lt;内容&gt; — 设置系统提示词；/system clear — 清除；/system — 查看\n"
+        "/stop — 停止正在生成的回答\n"
+        "/retry — 重新生成上一条回答\n\n"
+        "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
+    },
+    # ------------------------------------------------------------ access
+    "access.denied": {
+        "en": "⛔ This bot is private. Your Telegram user id is <code>{user_id}</code> — "
+        "send it to the bot's owner and ask to be added.",
+        "zh": "⛔ 这是一个私人机器人。你的 Telegram 用户 ID 是 <code>{user_id}</code>，"
+        "请把它发给机器人的管理员申请开通。",
+    },
+    "access.denied_button": {"en": "⛔ You have no access to this bot.", "zh": "⛔ 你没有使用此机器人的权限。"},
+    # ------------------------------------------------------------ conversation
+    "new.done": {
+        "en": "🆕 New conversation started. Model: {model}.",
+        "zh": "🆕 已开始新的对话。模型：{model}。",
+    },
+    "stop.done": {"en": "⏹ Stopped.", "zh": "⏹ 已停止。"},
+    "stop.nothing": {"en": "Nothing is being written right now.", "zh": "当前没有正在生成的回答。"},
+    "stop.button": {"en": "⏹ Stop", "zh": "⏹ 停止"},
+    "retry.nothing": {"en": "There is nothing to answer again yet.", "zh": "还没有可以重新生成的消息。"},
+    "busy": {
+        "en": "⏳ I am still answering here — wait for it or send /stop.",
+        "zh": "⏳ 我还在回答上一条消息——请稍候，或发送 /stop 停止。",
+    },
+    "stopped.suffix": {"en": "⏹ (stopped)", "zh": "⏹（已停止）"},
+    "empty.text": {"en": "Send me some text to answer.", "zh": "请发送要我回答的文字。"},
+    # ------------------------------------------------------------ model / system
+    "model.current": {
+        "en": "Current model: <b>{model}</b>\nChoose another one:",
+        "zh": "当前模型：<b>{model}</b>\n选择其他模型：",
+    },
+    "model.set": {"en": "✅ Model set to {model}.", "zh": "✅ 模型已切换为 {model}。"},
+    "model.unknown": {
+        "en": "❓ The gateway has no model called “{model}”. Send /model to pick one from the list.",
+        "zh": "❓ 网关中没有名为“{model}”的模型。发送 /model 从列表中选择。",
+    },
+    "model.stale": {
+        "en": "This list is out of date — send /model again.",
+        "zh": "这个列表已过期，请重新发送 /model。",
+    },
+    "model.list_failed": {
+        "en": "Could not load the model list: {reason}\nYou can still set one with /model <name>.",
+        "zh": "无法获取模型列表：{reason}\n你仍可以用 /model <名称> 直接设置。",
+    },
+    "model.prev": {"en": "◀ Prev", "zh": "◀ 上一页"},
+    "model.next": {"en": "Next ▶", "zh": "下一页 ▶"},
+    "system.current": {
+        "en": "Current system prompt:\n<blockquote>{prompt}</blockquote>\nChange it with /system &lt;text&gt;, "
+        "remove it with /system clear.",
+        "zh": "当前系统提示词：\n<blockquote>{prompt}</blockquote>\n用 /system &lt;内容&gt; 修改，/system clear 清除。",
+    },
+    "system.none": {
+        "en": "No system prompt is set. Set one with /system &lt;text&gt;.",
+        "zh": "尚未设置系统提示词。用 /system &lt;内容&gt; 设置。",
+    },
+    "system.set": {
+        "en": "✅ System prompt saved. It applies from the next message.",
+        "zh": "✅ 系统提示词已保存，下一条消息起生效。",
+    },
+    "system.cleared": {"en": "🧹 System prompt removed.", "zh": "🧹 系统提示词已清除。"},
+    "system.too_long": {
+        "en": "The system prompt is too long ({length} characters, at most {limit}).",
+        "zh": "系统提示词过长（{length} 个字符，最多 {limit}）。",
+    },
+    "button.unknown": {"en": "This button is no longer valid.", "zh": "此按钮已失效。"},
+    # ------------------------------------------------------------ gateway errors
+    "error.invalid_key": {
+        "en": "🔑 The wenwen API key was refused (invalid, expired or used up). The bot's owner must check it.",
+        "zh": "🔑 wenwen API 密钥被拒绝（无效、过期或额度用尽），请联系机器人管理员检查。",
+    },
+    "error.quota": {
+        "en": "💳 The wenwen account has run out of quota. Ask the bot's owner to top it up, then try again.",
+        "zh": "💳 wenwen 账户额度不足。请联系机器人管理员充值后再试。",
+    },
+    "error.forbidden": {
+        "en": "🚫 The gateway refused this request (access not allowed). Try another model with /model.",
+        "zh": "🚫 网关拒绝了此请求（无访问权限）。请用 /model 换一个模型试试。",
+    },
+    "error.rate_limited": {
+        "en": "🐢 The gateway is busy right now (rate limit). Wait a minute, then send /retry.",
+        "zh": "🐢 网关当前繁忙（触发限流）。请稍等一分钟后发送 /retry 重试。",
+    },
+    "error.model_unavailable": {
+        "en": "🧩 The model {model} is not available at the moment. Pick another one with /model.",
+        "zh": "🧩 模型 {model} 当前不可用。请用 /model 选择其他模型。",
+    },
+    "error.bad_request": {
+        "en": "⚠️ The gateway rejected the request: {detail}\nTry /new to start over or another model with /model.",
+        "zh": "⚠️ 网关拒绝了请求：{detail}\n可以发送 /new 重新开始，或用 /model 换个模型。",
+    },
+    "error.too_large": {
+        "en": "📦 The request is too large for the gateway. Send /new to start a shorter conversation.",
+        "zh": "📦 请求内容过大。请发送 /new 开始新的对话。",
+    },
+    "error.upstream": {
+        "en": "🌩 The model's provider failed to answer. Try again in a moment with /retry.",
+        "zh": "🌩 模型服务暂时无法回答。请稍后发送 /retry 重试。",
+    },
+    "error.network": {
+        "en": "📡 I cannot reach the wenwen gateway right now. Try again in a moment with /retry.",
+        "zh": "📡 暂时无法连接 wenwen 网关。请稍后发送 /retry 重试。",
+    },
+    "error.truncated": {
+        "en": "✂️ The answer was cut off by the gateway. Send /retry to get it again.",
+        "zh": "✂️ 回答被网关中断了。发送 /retry 重新获取。",
+    },
+    "error.request_id": {"en": "Request id: {request_id}", "zh": "请求 ID：{request_id}"},
+    "error.internal": {
+        "en": "😵 Something went wrong on my side. Please try again; if it keeps happening, tell the bot's owner.",
+        "zh": "😵 我这边出了点问题。请重试；如果一直出现，请告诉机器人管理员。",
+    },
+}

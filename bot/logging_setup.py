@@ -1,0 +1,48 @@
+"""Logging: INFO by default, httpx quiet, and a filter that blanks secrets wherever they appear."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+_BOT_TOKEN_IN_URL = re.compile(r"bot\d+(?::|%3A)[\w-]+")
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the given secrets (and anything shaped like a bot token in a URL) with <redacted>."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return _BOT_TOKEN_IN_URL.sub("bot<redacted>", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # PTB logs the Bot API URL (with the token) and request parameters at DEBUG.
+    if logging.getLogger("telegram").getEffectiveLevel() < logging.INFO:
+        logging.getLogger("telegram").setLevel(logging.INFO)

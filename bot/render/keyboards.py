@@ -1,0 +1,43 @@
+"""Inline keyboards. Every callback_data is checked against Telegram's 64-byte limit."""
+
+from __future__ import annotations
+
+import hashlib
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import t
+
+MAX_CALLBACK_BYTES = 64
+STOP_DATA = "stop"
+MODELS_PER_PAGE = 8
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data of {len(data.encode())} bytes")
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def stop_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t(lang, "stop.button"), STOP_DATA)]])
+
+
+def model_token(name: str) -> str:
+    """A short, stable stand-in for a model name (names can exceed 64 bytes)."""
+    return hashlib.sha1(name.encode()).hexdigest()[:10]
+
+
+def model_keyboard(models: list[str], current: str, page: int, lang: str) -> InlineKeyboardMarkup:
+    pages = max(1, -(-len(models) // MODELS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = models[page * MODELS_PER_PAGE : (page + 1) * MODELS_PER_PAGE]
+    rows = [[button(("✅ " if name == current else "") + name, f"model:{model_token(name)}")] for name in shown]
+    nav = []
+    if page > 0:
+        nav.append(button(t(lang, "model.prev"), f"models:{page - 1}"))
+    if page < pages - 1:
+        nav.append(button(t(lang, "model.next"), f"models:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)

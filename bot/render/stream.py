@@ -1,0 +1,157 @@
+"""A streamed answer on Telegram: drafts in private chats, one edited message in groups.
+
+Long answers are frozen piece by piece: as soon as the rendered text needs a second message,
+the first piece is sent (or edited) in its final form and streaming continues in a new one.
+At the end every piece is rendered once more from the whole answer, so what stays in the chat
+is exactly the answer, split at 4096 UTF-16 units without losing a character.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+
+from telegram import InlineKeyboardMarkup, MessageEntity
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from .markdown import Chunk, render_pieces, tail
+from .telegram_io import TelegramText, retry_seconds
+
+log = logging.getLogger(__name__)
+
+CURSOR = " ▌"
+DRAFT_KEEPALIVE = 20.0  # drafts vanish after ~30 s without an update
+
+
+class StreamingReply:
+    """Shows an answer while it is written and leaves the finished answer in the chat."""
+
+    def __init__(
+        self,
+        io: TelegramText,
+        *,
+        use_drafts: bool,
+        interval: float,
+        stop_markup: InlineKeyboardMarkup | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._io = io
+        self._use_drafts = use_drafts
+        self._interval = interval
+        self._stop_markup = stop_markup
+        self._clock = clock or asyncio.get_running_loop().time
+        self._draft_id = random.randint(1, 2**31 - 1)
+        self._frozen: list[tuple[int, Chunk]] = []  # final pieces already in the chat
+        self._live_id: int | None = None  # edit mode: the message being edited
+        self._last_shown: Chunk | None = None
+        self._next_at = 0.0
+        self._last_sent_at = 0.0
+
+    @property
+    def message_ids(self) -> list[int]:
+        ids = [message_id for message_id, _ in self._frozen]
+        return ids + ([self._live_id] if self._live_id is not None else [])
+
+    async def begin(self) -> None:
+        """Show that an answer is coming."""
+        try:
+            if self._use_drafts:
+                await self._io.draft(self._draft_id, "", [])  # empty text: Telegram shows "Thinking…"
+                self._last_sent_at = self._clock()
+            else:
+                await self._io.bot.send_chat_action(
+                    self._io.target.chat_id, ChatAction.TYPING, message_thread_id=self._io.target.thread_id
+                )
+        except BadRequest as error:
+            self._fall_back_to_edits(error)
+        except TelegramError as error:
+            log.info("could not show the typing state: %s", error)
+
+    async def update(self, markdown: str) -> None:
+        """The answer so far; shown when the throttle allows."""
+        now = self._clock()
+        if now < self._next_at:
+            return
+        if not markdown.strip():
+            if self._use_drafts and now - self._last_sent_at > DRAFT_KEEPALIVE:
+                await self.begin()
+            return
+        self._next_at = now + self._interval
+        try:
+            pieces = render_pieces(markdown)
+            await self._freeze_completed(pieces)
+            text, entities = pieces[-1] if pieces else ("", [])
+            await self._show_live(text + CURSOR, entities)
+        except RetryAfter as error:
+            self._next_at = self._clock() + retry_seconds(error)
+            log.info("flood control: live preview paused for %.0f s", retry_seconds(error))
+        except BadRequest as error:
+            if self._use_drafts:
+                self._fall_back_to_edits(error)
+            else:
+                log.warning("live preview edit refused: %s", error.message)
+        except TelegramError as error:
+            log.warning("live preview failed: %s", error)
+
+    async def finish(self, markdown: str, footer: str | None = None) -> list[int]:
+        """Leave the whole answer in the chat, split as needed; returns its message ids."""
+        body = markdown if not footer else f"{markdown}\n\n{footer}"
+        pieces = render_pieces(body) or [(footer or "…", [])]
+        for index, (message_id, shown) in enumerate(self._frozen):
+            if index < len(pieces) and pieces[index] != shown:
+                await self._replace(message_id, pieces[index])
+        rest = pieces[len(self._frozen) :]
+        if self._live_id is not None and rest:
+            first, rest = rest[0], rest[1:]
+            await self._replace(self._live_id, first)
+            self._frozen.append((self._live_id, first))
+            self._live_id = None
+        elif self._live_id is not None:
+            await self._replace(self._live_id, pieces[-1])
+        for piece in rest:
+            self._frozen.append((await self._io.send(*piece), piece))
+        return [message_id for message_id, _ in self._frozen]
+
+    # ------------------------------------------------------------------ internals
+
+    async def _freeze_completed(self, pieces: list[Chunk]) -> None:
+        """Put every piece but the last in the chat in its final form."""
+        while len(self._frozen) < len(pieces) - 1:
+            piece = pieces[len(self._frozen)]
+            if self._live_id is not None:
+                await self._io.edit(self._live_id, *piece, wait_flood=False)
+                self._frozen.append((self._live_id, piece))
+                self._live_id = None
+            else:
+                self._frozen.append((await self._io.send(*piece), piece))
+            self._last_shown = None
+
+    async def _show_live(self, text: str, entities: list[MessageEntity]) -> None:
+        shown = tail(text, entities)
+        if shown == self._last_shown:
+            return
+        if self._use_drafts:
+            await self._io.draft(self._draft_id, *shown)
+        elif self._live_id is None:
+            self._live_id = await self._io.send(*shown, self._stop_markup)
+        else:
+            await self._io.edit(self._live_id, *shown, self._stop_markup, wait_flood=False)
+        self._last_shown = shown
+        self._last_sent_at = self._clock()
+
+    async def _replace(self, message_id: int, piece: Chunk) -> None:
+        """Final edit of a message; if Telegram refuses it, the piece is sent anew — never lost."""
+        try:
+            await self._io.edit(message_id, *piece)
+        except TelegramError as error:
+            log.warning("final edit failed (%s); sending the text as a new message", error)
+            await self._io.send(*piece)
+
+    def _fall_back_to_edits(self, error: BadRequest) -> None:
+        if self._use_drafts:
+            log.info("drafts refused (%s); streaming by edits instead", error.message)
+            self._use_drafts = False
+            self._next_at = 0.0

@@ -1,0 +1,163 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from .db import Database
+from .models import ChatKey, MessageStatus, StoredMessage
+
+_COLUMNS = "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id"
+_PAGE = 64
+
+
+def _row_to_message(row: Any) -> StoredMessage:
+    reply_ids = tuple(json.loads(row["tg_reply_ids"])) if row["tg_reply_ids"] else ()
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=row["role"],
+        content=row["content"],
+        status=MessageStatus(row["status"]),
+        token_estimate=row["token_estimate"],
+        tg_message_id=row["tg_message_id"],
+        tg_reply_ids=reply_ids,
+        model=row["model"],
+        user_id=row["user_id"],
+    )
+
+
+class ConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def active(self, chat: ChatKey) -> int:
+        """The chat's current conversation id, created on first use."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM conversations WHERE chat_id = ? AND thread_id = ? AND active = 1 "
+                "ORDER BY id DESC LIMIT 1",
+                (chat.chat_id, chat.thread_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row:
+                return int(row[0])
+            cursor = await conn.execute(
+                "INSERT INTO conversations (chat_id, thread_id, created_at) VALUES (?, ?, ?)",
+                (chat.chat_id, chat.thread_id, time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def start_new(self, chat: ChatKey) -> int:
+        """Close the current conversation (kept on disk) and open a fresh one."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE conversations SET active = 0 WHERE chat_id = ? AND thread_id = ? AND active = 1",
+                (chat.chat_id, chat.thread_id),
+            )
+            cursor = await conn.execute(
+                "INSERT INTO conversations (chat_id, thread_id, created_at) VALUES (?, ?, ?)",
+                (chat.chat_id, chat.thread_id, time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        token_estimate: int,
+        status: MessageStatus = MessageStatus.COMPLETE,
+        user_id: int | None = None,
+        tg_message_id: int | None = None,
+        tg_reply_ids: tuple[int, ...] = (),
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, "
+                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    role,
+                    content,
+                    status.value,
+                    token_estimate,
+                    user_id,
+                    tg_message_id,
+                    json.dumps(list(tg_reply_ids)) if tg_reply_ids else None,
+                    model,
+                    prompt_tokens,
+                    completion_tokens,
+                    time.time(),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def set_reply_ids(self, message_id: int, tg_reply_ids: tuple[int, ...]) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE messages SET tg_reply_ids = ? WHERE id = ?", (json.dumps(list(tg_reply_ids)), message_id)
+            )
+
+    async def supersede(self, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE messages SET status = ? WHERE id = ?", (MessageStatus.SUPERSEDED, message_id))
+
+    async def window(self, conversation_id: int, token_budget: int, max_messages: int = 400) -> list[StoredMessage]:
+        """The newest messages whose estimates fit the budget, oldest first.
+
+        Reads newest-first in small pages over the (conversation_id, id) index and stops as soon
+        as the budget is spent, so a long conversation costs no more than a short one.
+        """
+        picked: list[StoredMessage] = []
+        spent = 0
+        before = None
+        async with self._db.read() as conn:
+            while len(picked) < max_messages:
+                query = f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND status != ?"
+                params: list[Any] = [conversation_id, MessageStatus.SUPERSEDED.value]
+                if before is not None:
+                    query += " AND id < ?"
+                    params.append(before)
+                query += " ORDER BY id DESC LIMIT ?"
+                params.append(_PAGE)
+                async with conn.execute(query, params) as cursor:
+                    rows = await cursor.fetchall()
+                if not rows:
+                    break
+                for row in rows:
+                    message = _row_to_message(row)
+                    if spent + message.token_estimate > token_budget and picked:
+                        return picked[::-1]
+                    picked.append(message)
+                    spent += message.token_estimate
+                    if len(picked) >= max_messages:
+                        break
+                before = rows[-1]["id"]
+        return picked[::-1]
+
+    async def last_messages(self, conversation_id: int, limit: int = 2) -> list[StoredMessage]:
+        """The newest non-superseded messages, oldest first."""
+        async with self._db.read() as conn:
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND status != ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, MessageStatus.SUPERSEDED.value, limit),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [_row_to_message(row) for row in rows][::-1]
+
+    async def all_messages(self, conversation_id: int) -> list[StoredMessage]:
+        """Every message of a conversation, superseded ones included (for export and tests)."""
+        async with self._db.read() as conn:
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [_row_to_message(row) for row in rows]

@@ -1,0 +1,40 @@
+"""Plain records the repositories read and write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """A conversation place: a chat, or one forum topic of it (thread_id 0 = no topic)."""
+
+    chat_id: int
+    thread_id: int = 0
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"  # cut short by /stop or an error: kept, shown, sent back as history
+    SUPERSEDED = "superseded"  # replaced by /retry: kept on disk, left out of context
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    status: MessageStatus
+    token_estimate: int
+    tg_message_id: int | None = None
+    tg_reply_ids: tuple[int, ...] = field(default_factory=tuple)
+    model: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    model: str | None = None
+    system_prompt: str | None = None

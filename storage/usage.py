@@ -1,0 +1,43 @@
+"""Token usage per user per day and model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    day: str
+    model: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class UsageRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, user_id: int, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        day = datetime.now(UTC).date().isoformat()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO usage_daily (user_id, day, model, requests, prompt_tokens, completion_tokens) "
+                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (user_id, day, model) DO UPDATE SET "
+                "requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                "completion_tokens = completion_tokens + excluded.completion_tokens",
+                (user_id, day, model, prompt_tokens, completion_tokens),
+            )
+
+    async def for_user(self, user_id: int, days: int = 30) -> list[UsageRow]:
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT day, model, requests, prompt_tokens, completion_tokens FROM usage_daily "
+                "WHERE user_id = ? ORDER BY day DESC, model LIMIT ?",
+                (user_id, days * 20),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [UsageRow(*tuple(row)) for row in rows]

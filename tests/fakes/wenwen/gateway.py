@@ -1,0 +1,77 @@
+"""What new-api does before a relay handler runs: the distributor (model → channel, spec §0.3)
+and the Go-side JSON decoding of the request (``common.UnmarshalBodyReusable``)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .errors import GatewayError, abort_openai, relay_error
+
+if TYPE_CHECKING:
+    from .server import FakeWenwen
+
+MODEL_NAME_REQUIRED = "未指定模型名称，模型名称不能为空"
+
+
+def go_type(value: Any) -> str:
+    """The JSON type name Go's encoding/json uses in ``cannot unmarshal X into …``."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return "object"
+
+
+def unmarshal_error(struct_field: str, value: Any, go_target: str) -> str:
+    return f"json: cannot unmarshal {go_type(value)} into Go struct field {struct_field} of type {go_target}"
+
+
+def parse_json_body(request: web.Request) -> Any:
+    """The recorded body parsed as JSON; 400 ``Invalid request, …`` like the distributor if it is not."""
+    body: bytes = request["body"]
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise abort_openai(request, 400, "Invalid request, invalid JSON request body") from None
+
+
+def distribute(fake: FakeWenwen, request: web.Request) -> tuple[dict[str, Any], str]:
+    """``middleware.Distribute`` for JSON relay routes: returns (body, model) or raises.
+
+    * body not JSON → 400 ``Invalid request, invalid JSON request body``
+    * ``model`` not a string → 400 ``Invalid request, field model must be a string``
+    * ``model`` missing/empty → 400 ``未指定模型名称，模型名称不能为空``
+    * ``model`` not in the fake's model list → 503 ``当前分组 default 下对于模型 X 无可用渠道``
+      with code ``model_not_found``
+    """
+    data = parse_json_body(request)
+    model: Any = data.get("model") if isinstance(data, dict) else None
+    if model is not None and not isinstance(model, str):
+        raise abort_openai(request, 400, "Invalid request, field model must be a string")
+    if not model:
+        raise abort_openai(request, 400, MODEL_NAME_REQUIRED)
+    check_model(fake, request, model)
+    if not isinstance(data, dict):  # pragma: no cover - a JSON array has no model
+        raise abort_openai(request, 400, MODEL_NAME_REQUIRED)
+    return data, model
+
+
+def check_model(fake: FakeWenwen, request: web.Request, model: str) -> None:
+    if model not in fake.model_ids():
+        raise abort_openai(
+            request, 503, f"当前分组 default 下对于模型 {model} 无可用渠道", "model_not_found"
+        )
+
+
+def invalid_request(request: web.Request, message: str) -> GatewayError:
+    """A relay-side validation failure: ``types.NewError(err, invalid_request)`` → HTTP 500 (sic)."""
+    return relay_error(request, 500, message, code="invalid_request")

@@ -6,11 +6,12 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext
 
 from .config import Settings
 from .handlers import COMMANDS, register
 from .i18n import LANGUAGES, t
+from .logging_setup import quiet_libraries
 from .ordering import PerChatUpdateProcessor
 from .wiring import SERVICES_KEY, Services, services_of
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    quiet_libraries()
     root = settings.telegram_api_url
     app = (
         ApplicationBuilder()
@@ -43,13 +45,18 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
     app.bot_data[SERVICES_KEY] = await Services.create(settings)
     # Slow start-up work runs in the background: polling starts at once.
-    app.create_task(register_commands(app), name="register-commands")
+    assert app.job_queue is not None
+    app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services = app.bot_data.get(SERVICES_KEY)
     if services is not None:
         await services_of(app.bot_data).close()
+
+
+async def _register_commands_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
+    await register_commands(context.application)
 
 
 async def register_commands(app: Application) -> None:  # type: ignore[type-arg]

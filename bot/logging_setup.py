@@ -40,9 +40,13 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Keep the loggers that print secrets quiet, whoever configured logging."""
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # PTB logs the Bot API URL (with the token) and request parameters at DEBUG.
-    if logging.getLogger("telegram").getEffectiveLevel() < logging.INFO:
-        logging.getLogger("telegram").setLevel(logging.INFO)
+    logging.getLogger("telegram").setLevel(logging.INFO)

@@ -2,6 +2,17 @@
 
 from .chat import Reply
 from .errors import GatewayError
-from .server import FakeWenwen, Headers, RecordedRequest, public
+from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest
+from .server import FakeWenwen, public
 
-__all__ = ["FakeWenwen", "GatewayError", "Headers", "RecordedRequest", "Reply", "public"]
+__all__ = [
+    "BODY_KEY",
+    "RECORDED_KEY",
+    "REQUEST_ID_KEY",
+    "FakeWenwen",
+    "GatewayError",
+    "Headers",
+    "RecordedRequest",
+    "Reply",
+    "public",
+]

@@ -106,8 +106,15 @@ def _random_id(length: int) -> str:
 class _ChatRun:
     """One answered request."""
 
-    def __init__(self, fake: FakeWenwen, request: web.Request, body: dict[str, Any], model: str,
-                 messages: list[dict[str, Any]], reply: Reply) -> None:
+    def __init__(
+        self,
+        fake: FakeWenwen,
+        request: web.Request,
+        body: dict[str, Any],
+        model: str,
+        messages: list[dict[str, Any]],
+        reply: Reply,
+    ) -> None:
         self.fake, self.request, self.reply = fake, request, reply
         self.model, self.messages = model, messages
         self.stream = body.get("stream") is True
@@ -166,16 +173,13 @@ class _ChatRun:
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}
-            ],
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}],
             "usage": estimate_usage(self.messages, reply, detailed=True),
             "system_fingerprint": self.fingerprint,
         }
 
     # ----------------------------------------------------------------- stream
-    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None, *,
-               first: bool = False) -> dict[str, Any]:
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None, *, first: bool = False) -> dict[str, Any]:
         chunk: dict[str, Any] = {
             "id": self.id,
             "object": "chat.completion.chunk",
@@ -192,8 +196,7 @@ class _ChatRun:
         assert self.resp is not None
         if self.reply.ping and self.frames:
             await self.resp.write(b": PING\n\n")
-        data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False,
-                                                                    separators=(",", ":"))
+        data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         await self.resp.write(f"data: {data}\n\n".encode())
         self.frames += 1
 

@@ -64,21 +64,15 @@ def validate_chat_request(request: web.Request, body: dict[str, Any]) -> list[di
         raise invalid_request(request, unmarshal_error("GeneralOpenAIRequest.stream", stream, "bool"))
     messages = body.get("messages")
     if messages is not None and not isinstance(messages, list):
-        raise invalid_request(
-            request, unmarshal_error("GeneralOpenAIRequest.messages", messages, "[]dto.Message")
-        )
+        raise invalid_request(request, unmarshal_error("GeneralOpenAIRequest.messages", messages, "[]dto.Message"))
     if not messages:
         raise invalid_request(request, "field messages is required")
     for message in messages:
         if not isinstance(message, dict):
-            raise invalid_request(
-                request, unmarshal_error("GeneralOpenAIRequest.messages", message, "dto.Message")
-            )
+            raise invalid_request(request, unmarshal_error("GeneralOpenAIRequest.messages", message, "dto.Message"))
         role = message.get("role")
         if role is not None and not isinstance(role, str):
-            raise invalid_request(
-                request, unmarshal_error("GeneralOpenAIRequest.messages.role", role, "string")
-            )
+            raise invalid_request(request, unmarshal_error("GeneralOpenAIRequest.messages.role", role, "string"))
     for index, message in enumerate(messages):
         _check_message(request, index, message)
     return messages

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .recording import REQUEST_ID_KEY
+
 REQUEST_ID_HEADER = "X-Oneapi-Request-Id"
 _ALNUM = string.ascii_letters + string.digits
 
@@ -45,8 +47,7 @@ def new_request_id() -> str:
 
 
 def request_id_of(request: web.Request) -> str:
-    rid = request.get("request_id")
-    return rid if isinstance(rid, str) else ""
+    return request.get(REQUEST_ID_KEY, "")
 
 
 def with_request_id(message: str, request_id: str) -> str:

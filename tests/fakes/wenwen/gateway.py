@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .errors import GatewayError, abort_openai, relay_error
+from .recording import BODY_KEY
 
 if TYPE_CHECKING:
     from .server import FakeWenwen
@@ -37,7 +38,7 @@ def unmarshal_error(struct_field: str, value: Any, go_target: str) -> str:
 
 def parse_json_body(request: web.Request) -> Any:
     """The recorded body parsed as JSON; 400 ``Invalid request, …`` like the distributor if it is not."""
-    body: bytes = request["body"]
+    body = request[BODY_KEY]
     try:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -67,9 +68,7 @@ def distribute(fake: FakeWenwen, request: web.Request) -> tuple[dict[str, Any], 
 
 def check_model(fake: FakeWenwen, request: web.Request, model: str) -> None:
     if model not in fake.model_ids():
-        raise abort_openai(
-            request, 503, f"当前分组 default 下对于模型 {model} 无可用渠道", "model_not_found"
-        )
+        raise abort_openai(request, 503, f"当前分组 default 下对于模型 {model} 无可用渠道", "model_not_found")
 
 
 def invalid_request(request: web.Request, message: str) -> GatewayError:

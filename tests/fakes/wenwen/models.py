@@ -33,9 +33,22 @@ _DEFAULTS: list[tuple[str, str, list[str]]] = [
     *[
         (name, "custom", ["openai"])
         for name in (
-            "mj_imagine", "mj_variation", "mj_reroll", "mj_blend", "mj_upscale", "mj_describe",
-            "mj_modal", "mj_inpaint", "mj_zoom", "mj_custom_zoom", "mj_shorten",
-            "mj_high_variation", "mj_low_variation", "mj_pan", "swap_face", "mj_upload",
+            "mj_imagine",
+            "mj_variation",
+            "mj_reroll",
+            "mj_blend",
+            "mj_upscale",
+            "mj_describe",
+            "mj_modal",
+            "mj_inpaint",
+            "mj_zoom",
+            "mj_custom_zoom",
+            "mj_shorten",
+            "mj_high_variation",
+            "mj_low_variation",
+            "mj_pan",
+            "swap_face",
+            "mj_upload",
         )
     ],
 ]

@@ -3,9 +3,10 @@
 This module owns the app, the TokenAuth middleware (spec §0.1), request recording and the
 ``X-Oneapi-Request-Id`` header. Route families live in their own modules, each exposing
 ``register(fake, app)``; to add one (mj, audio, images, responses, messages …) write the module
-and append it to ``FakeWenwen.ROUTE_MODULES``. Handlers can read ``request["body"]`` (bytes,
-already read) and ``request["recorded"]``; they raise ``errors.GatewayError`` to answer with an
-error, and mark auth-free routes (``GET /mj/image/{id}``) with :func:`public`.
+and append it to ``FakeWenwen.ROUTE_MODULES``. Handlers can read ``request[BODY_KEY]`` (bytes,
+already read) and ``request[RECORDED_KEY]`` (see recording.py); they raise
+``errors.GatewayError`` to answer with an error, and mark auth-free routes
+(``GET /mj/image/{id}``) with :func:`public`.
 
 ``/v1/images/variations``, ``/v1/files*`` and ``/v1/fine-tunes*`` are registered here as 501.
 """
@@ -13,11 +14,9 @@ error, and mark auth-free routes (``GET /mj/image/{id}``) with :func:`public`.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -35,6 +34,7 @@ from .errors import (
     not_implemented,
     relay_error,
 )
+from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest, maybe_json
 
 MAX_REQUEST_BODY = 32 << 20  # MAX_REQUEST_BODY_MB default 32
 PUBLIC_ATTR = "_wenwen_public"
@@ -50,56 +50,6 @@ def public(handler: _H) -> _H:
 
 class RouteModule(Protocol):
     def register(self, fake: FakeWenwen, app: web.Application) -> None: ...
-
-
-class Headers(dict[str, str]):
-    """Request headers; keys stored lower-case, lookups are case-insensitive.
-    Repeated headers are joined with ``", "``."""
-
-    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__()
-        for key, value in items:
-            lowered = key.lower()
-            if dict.__contains__(self, lowered):
-                dict.__setitem__(self, lowered, dict.__getitem__(self, lowered) + ", " + value)
-            else:
-                dict.__setitem__(self, lowered, value)
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key.lower(), value)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Headers
-    body: bytes
-    json: dict[str, Any] | None
-    time: float  # time.monotonic() (== loop.time()) when the body had been read
-    request_id: str = ""
-    too_large: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _maybe_json(body: bytes) -> dict[str, Any] | None:
-    if not body:
-        return None
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _strip_bearer(value: str) -> str:
@@ -137,8 +87,13 @@ class FakeWenwen:
         app.on_response_prepare.append(self._on_response_prepare)
         for module in self.ROUTE_MODULES:
             module.register(self, app)
-        for path in ("/v1/images/variations", "/v1/files", "/v1/files/{tail:.*}",
-                     "/v1/fine-tunes", "/v1/fine-tunes/{tail:.*}"):
+        for path in (
+            "/v1/images/variations",
+            "/v1/files",
+            "/v1/files/{tail:.*}",
+            "/v1/fine-tunes",
+            "/v1/fine-tunes/{tail:.*}",
+        ):
             app.router.add_route("*", path, self._not_implemented)
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=2.0)
         await runner.setup()
@@ -184,7 +139,7 @@ class FakeWenwen:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
 
-    async def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until ``predicate()`` is truthy; re-checked on every request start/finish,
         stream open/close and disconnect. Raises TimeoutError."""
         try:
@@ -242,8 +197,8 @@ class FakeWenwen:
 
     # ---------------------------------------------------------------- middleware
     async def _on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
-        rid = request.get("request_id")
-        if isinstance(rid, str):
+        rid = request.get(REQUEST_ID_KEY)
+        if rid is not None:
             response.headers[REQUEST_ID_HEADER] = rid
 
     @web.middleware
@@ -251,25 +206,25 @@ class FakeWenwen:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         rid = new_request_id()
-        request["request_id"] = rid
+        request[REQUEST_ID_KEY] = rid
         too_large = False
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             body, too_large = b"", True
-        request["body"] = body
+        request[BODY_KEY] = body
         recorded = RecordedRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
             headers=Headers(request.headers.items()),
             body=body,
-            json=_maybe_json(body),
+            json=maybe_json(body),
             time=time.monotonic(),
             request_id=rid,
             too_large=too_large,
         )
-        request["recorded"] = recorded
+        request[RECORDED_KEY] = recorded
         self.requests.append(recorded)
         self._notify()
         try:

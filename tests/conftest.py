@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.wenwen import FakeWenwen
+from tests.harness import API_KEY, TOKEN, RunningBot, make_settings
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(token=TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def ww() -> AsyncIterator[FakeWenwen]:
+    fake = FakeWenwen(api_key=API_KEY)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "bot.sqlite3"
+
+
+@pytest.fixture
+async def make_bot(
+    tg: FakeTelegram, ww: FakeWenwen, db_path: Path
+) -> AsyncIterator[Callable[..., Any]]:
+    """Factory: `await make_bot(**setting_overrides)` starts a bot; all are stopped at the end."""
+    running: list[RunningBot] = []
+
+    async def factory(**overrides: Any) -> RunningBot:
+        bot = RunningBot(make_settings(tg.base_url, ww.base_url, db_path, **overrides))
+        await bot.start()
+        running.append(bot)
+        return bot
+
+    yield factory
+    for bot in running:
+        await bot.stop()
+
+
+@pytest.fixture
+async def bot(make_bot: Callable[..., Any]) -> RunningBot:
+    return await make_bot()
+
+
+@pytest.fixture(autouse=True)
+def _info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)

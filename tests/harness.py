@@ -1,0 +1,73 @@
+"""Runs the real Application against the fakes, the way `run_polling` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.wiring import Services, services_of
+
+TOKEN = "123456:TEST-token_abc"
+API_KEY = "sk-test-wenwen-key"
+ALICE = 1001
+BOB = 1002
+STRANGER = 6666
+ADMIN = 9001
+
+
+def make_settings(tg_url: str, ww_url: str, db_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": TOKEN,
+        "wenwen_api_key": API_KEY,
+        "telegram_api_url": tg_url,
+        "wenwen_base_url": ww_url,
+        "database_path": db_path,
+        "allowed_user_ids": f"{ALICE},{BOB}",
+        "admin_user_ids": str(ADMIN),
+        "stream_interval_private": 0.05,
+        "stream_interval_group": 0.5,
+        "wenwen_retries": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class RunningBot:
+    """Start/stop the bot in-process with long polling against the fake Bot API."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: Application | None = None  # type: ignore[type-arg]
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return services_of(self.app.bot_data)
+
+    async def start(self) -> None:
+        app = build_application(self.settings)
+        self.app = app
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await app.start()
+
+    async def stop(self) -> None:
+        app = self.app
+        if app is None:
+            return
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()
+        self.app = None

@@ -37,9 +37,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def make_bot(
-    tg: FakeTelegram, ww: FakeWenwen, db_path: Path
-) -> AsyncIterator[Callable[..., Any]]:
+async def make_bot(tg: FakeTelegram, ww: FakeWenwen, db_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """Factory: `await make_bot(**setting_overrides)` starts a bot; all are stopped at the end."""
     running: list[RunningBot] = []
 

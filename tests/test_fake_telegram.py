@@ -97,11 +97,16 @@ async def test_flood_limit_answers_429_retry_after(fake: FakeTelegram, bot: Bot)
     fake.flood_limit = None
     fake.fail_next("sendMessage", status=429, retry_after=7, chat_id=42)
     async with aiohttp.ClientSession() as http:  # the raw answer, as the real server sends it
-        async with http.post(f"{fake.base_url}/bot{fake.token}/sendMessage", data={"chat_id": "42",
-                                                                                    "text": "x"}) as resp:
+        async with http.post(
+            f"{fake.base_url}/bot{fake.token}/sendMessage", data={"chat_id": "42", "text": "x"}
+        ) as resp:
             assert resp.status == 429 and resp.headers["Retry-After"] == "7"
-            assert await resp.json() == {"ok": False, "error_code": 429, "parameters": {"retry_after": 7},
-                                         "description": "Too Many Requests: retry after 7"}
+            assert await resp.json() == {
+                "ok": False,
+                "error_code": 429,
+                "parameters": {"retry_after": 7},
+                "description": "Too Many Requests: retry after 7",
+            }
 
 
 async def test_entities_are_checked_in_utf16(fake: FakeTelegram, bot: Bot) -> None:
@@ -109,8 +114,9 @@ async def test_entities_are_checked_in_utf16(fake: FakeTelegram, bot: Bot) -> No
         await bot.send_message(42, "hi", entities=[MessageEntity("bold", 0, 3)])
     msg = await bot.send_message(42, "😀 b", entities=[MessageEntity("bold", 3, 1)])
     assert msg.entities[0].offset == 3
-    html = await bot.send_message(42, "<b>bold</b> &lt;", parse_mode="HTML",
-                                  entities=[MessageEntity("italic", 0, 1)])  # ignored with parse_mode
+    html = await bot.send_message(
+        42, "<b>bold</b> &lt;", parse_mode="HTML", entities=[MessageEntity("italic", 0, 1)]
+    )  # ignored with parse_mode
     assert html.text == "bold <" and [(e.type, e.offset, e.length) for e in html.entities] == [("bold", 0, 4)]
     with pytest.raises(BadRequest, match=r'(?i)unsupported start tag "foo" at byte offset 0'):
         await bot.send_message(42, "<foo>x</foo>", parse_mode="HTML")
@@ -171,8 +177,7 @@ async def test_wrong_token_is_401(fake: FakeTelegram) -> None:
     with pytest.raises(InvalidToken):
         async with make_bot(fake, token="123456:WRONG-token"):
             pass
-    assert (fake.calls[-1].method, fake.calls[-1].status, fake.calls[-1].description) == ("getMe", 401,
-                                                                                           "Unauthorized")
+    assert (fake.calls[-1].method, fake.calls[-1].status, fake.calls[-1].description) == ("getMe", 401, "Unauthorized")
 
 
 async def test_uploads_and_media_groups(fake: FakeTelegram, bot: Bot) -> None:
@@ -203,8 +208,13 @@ async def test_application_polling_command_and_button(fake: FakeTelegram) -> Non
         await update.callback_query.answer("done")
         await update.callback_query.edit_message_text("Tapped")
 
-    app = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot")
-           .base_file_url(f"{fake.base_url}/file/bot").build())
+    app = (
+        Application.builder()
+        .token(fake.token)
+        .base_url(f"{fake.base_url}/bot")
+        .base_file_url(f"{fake.base_url}/file/bot")
+        .build()
+    )
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(tap, pattern=r"^mj:"))
     async with app:

@@ -42,9 +42,7 @@ async def test_streamed_answer_uses_drafts_then_one_final_message(
     assert request["messages"] == [{"role": "user", "content": "hello there"}]
 
 
-async def test_second_request_carries_the_history_verbatim(
-    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
-) -> None:
+async def test_second_request_carries_the_history_verbatim(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
     ww.script(Reply(text="First **answer**."), Reply(text="Second answer."))
     tg.send_text(ALICE, "question one", user_id=ALICE)
     await wait_answer(tg, ALICE, 1)
@@ -58,9 +56,7 @@ async def test_second_request_carries_the_history_verbatim(
     ]
 
 
-async def test_history_survives_a_restart_on_the_same_database(
-    tg: FakeTelegram, ww: FakeWenwen, make_bot
-) -> None:
+async def test_history_survives_a_restart_on_the_same_database(tg: FakeTelegram, ww: FakeWenwen, make_bot) -> None:
     first = await make_bot()
     tg.send_text(ALICE, "remember 42", user_id=ALICE)
     await wait_answer(tg, ALICE, 1)

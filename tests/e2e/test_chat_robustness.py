@@ -94,7 +94,7 @@ async def test_group_ignores_messages_not_meant_for_the_bot(tg: FakeTelegram, ww
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
-        (Reply(status=500, error_message="请求上游地址失败", error_code="do_request_failed"), "try again"),
+        (Reply(status=500, error_message="请求上游地址失败", error_code="do_request_failed"), "Try again"),
         (Reply(text="Half an ans", cut=True, cut_after=2, chunks=4), "cut off"),
         (Reply(status=401, error_message="无效的令牌"), "API key was refused"),
         (Reply(status=429, error_message="当前分组上游负载已饱和，请稍后再试"), "busy"),

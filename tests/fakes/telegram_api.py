@@ -49,13 +49,18 @@ BOOL_FIELDS = frozenset(
 DEFAULT_GROUP_USER = 1001
 _JSON_LABELS = {"reply_markup": "reply keyboard markup"}
 _DEFAULT_DESCRIPTIONS = {
-    400: "Bad Request: injected failure", 401: "Unauthorized", 403: "Forbidden: bot was blocked by the user",
-    404: "Not Found", 409: "Conflict: terminated by other getUpdates request; make sure that only one bot "
-    "instance is running", 500: "Internal Server Error", 502: "Bad Gateway",
+    400: "Bad Request: injected failure",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
 }
 _CONFLICT = _DEFAULT_DESCRIPTIONS[409]
-_WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
-                     "delete the webhook first")
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 _COMMAND_AT_START = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_@/])@[A-Za-z0-9_]{5,32}(?![A-Za-z0-9_])")
 
@@ -98,8 +103,9 @@ def auto_entities(text: str) -> list[dict[str, Any]]:
 class FakeTelegram(TelegramState):
     """Fake Bot API server plus the test driver (send_text, press_button, ...) and inspection helpers."""
 
-    def __init__(self, token: str = "123456:TEST-token_abc", bot_id: int = 123456,
-                 bot_username: str = "wenwen_test_bot") -> None:
+    def __init__(
+        self, token: str = "123456:TEST-token_abc", bot_id: int = 123456, bot_username: str = "wenwen_test_bot"
+    ) -> None:
         super().__init__(bot_id, bot_username)
         self.token = token
         self.downloads: list[str] = []  # file paths requested from /file/bot<token>/..., found or not
@@ -140,8 +146,9 @@ class FakeTelegram(TelegramState):
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     # ------------------------------------------------------------ HTTP
@@ -197,8 +204,9 @@ class FakeTelegram(TelegramState):
             return await self._get_updates(request, call.params)
         return self._handlers[call.method](call.params)
 
-    def _finish(self, call: Call, status: int, description: str | None, result: Any,
-                retry_after: int | None = None) -> web.Response:
+    def _finish(
+        self, call: Call, status: int, description: str | None, result: Any, retry_after: int | None = None
+    ) -> web.Response:
         call.status, call.ok, call.description, call.result = status, status == 200, description, result
         self._bump()
         if status == 200:
@@ -307,8 +315,9 @@ class FakeTelegram(TelegramState):
         self.updates.append(update)
         self._bump()
 
-    def _sender(self, chat_id: int, chat_type: str, user_id: int | None, language_code: str,
-                first_name: str) -> dict[str, Any]:
+    def _sender(
+        self, chat_id: int, chat_type: str, user_id: int | None, language_code: str, first_name: str
+    ) -> dict[str, Any]:
         if chat_type not in ("private", "group", "supergroup"):
             raise ValueError(f"unsupported chat_type {chat_type!r}")
         chat = self.chat(chat_id, chat_type, first_name)
@@ -322,10 +331,22 @@ class FakeTelegram(TelegramState):
         self.users[user_id] = user
         return user
 
-    def _user_message(self, chat_id: int, kind: str, fields: dict[str, Any], text: str | None,
-                      ents: list[dict[str, Any]], *, user_id: int | None, chat_type: str, language_code: str,
-                      message_thread_id: int | None, reply_to_message_id: int | None,
-                      first_name: str, file: bytes | None = None) -> int:
+    def _user_message(
+        self,
+        chat_id: int,
+        kind: str,
+        fields: dict[str, Any],
+        text: str | None,
+        ents: list[dict[str, Any]],
+        *,
+        user_id: int | None,
+        chat_type: str,
+        language_code: str,
+        message_thread_id: int | None,
+        reply_to_message_id: int | None,
+        first_name: str,
+        file: bytes | None = None,
+    ) -> int:
         sender = self._sender(chat_id, chat_type, user_id, language_code, first_name)
         if message_thread_id is not None and chat_type == "supergroup":
             self.chats[chat_id]["is_forum"] = True
@@ -336,27 +357,71 @@ class FakeTelegram(TelegramState):
                 raise KeyError(f"no message {reply_to_message_id} in chat {chat_id} to reply to")
         thread = message_thread_id if message_thread_id is not None else reply_to.thread_id if reply_to else None
         raw = self.base_message(chat_id, sender, thread, reply_to) | fields
-        self.store_message(StoredMessage(
-            raw["message_id"], chat_id, text, ents, None, kind, thread_id=thread,
-            reply_to=reply_to.message_id if reply_to else None, file=file, file_id=None,
-            media_group_id=fields.get("media_group_id"), from_bot=False, raw=raw))
+        self.store_message(
+            StoredMessage(
+                raw["message_id"],
+                chat_id,
+                text,
+                ents,
+                None,
+                kind,
+                thread_id=thread,
+                reply_to=reply_to.message_id if reply_to else None,
+                file=file,
+                file_id=None,
+                media_group_id=fields.get("media_group_id"),
+                from_bot=False,
+                raw=raw,
+            )
+        )
         self.push_update({"message": raw})
         return int(raw["message_id"])
 
-    def send_text(self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private",
-                  language_code: str = "en", message_thread_id: int | None = None,
-                  reply_to_message_id: int | None = None, first_name: str = "Alice") -> int:
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str = "en",
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        first_name: str = "Alice",
+    ) -> int:
         """A user writes ``text``; returns the new message_id."""
         ents = auto_entities(text)
         fields: dict[str, Any] = {"text": text} | ({"entities": ents} if ents else {})
-        return self._user_message(chat_id, "text", fields, text, ents, user_id=user_id, chat_type=chat_type,
-                                  language_code=language_code, message_thread_id=message_thread_id,
-                                  reply_to_message_id=reply_to_message_id, first_name=first_name)
+        return self._user_message(
+            chat_id,
+            "text",
+            fields,
+            text,
+            ents,
+            user_id=user_id,
+            chat_type=chat_type,
+            language_code=language_code,
+            message_thread_id=message_thread_id,
+            reply_to_message_id=reply_to_message_id,
+            first_name=first_name,
+        )
 
-    def send_media(self, chat_id: int, kind: str, content: bytes, *, caption: str | None = None,
-                   file_name: str | None = None, media_group_id: str | None = None, user_id: int | None = None,
-                   chat_type: str = "private", language_code: str = "en", message_thread_id: int | None = None,
-                   reply_to_message_id: int | None = None, first_name: str = "Alice") -> int:
+    def send_media(
+        self,
+        chat_id: int,
+        kind: str,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        file_name: str | None = None,
+        media_group_id: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str = "en",
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        first_name: str = "Alice",
+    ) -> int:
         """A user sends a photo/voice/document/audio/video/animation; the file is registered for getFile."""
         if kind not in MEDIA_KINDS:
             raise ValueError(f"kind must be one of {MEDIA_KINDS}")
@@ -370,12 +435,31 @@ class FakeTelegram(TelegramState):
             fields["caption_entities"] = ents
         if media_group_id:
             fields["media_group_id"] = media_group_id
-        return self._user_message(chat_id, kind, fields, caption, ents, user_id=user_id, chat_type=chat_type,
-                                  language_code=language_code, message_thread_id=message_thread_id,
-                                  reply_to_message_id=reply_to_message_id, first_name=first_name, file=content)
+        return self._user_message(
+            chat_id,
+            kind,
+            fields,
+            caption,
+            ents,
+            user_id=user_id,
+            chat_type=chat_type,
+            language_code=language_code,
+            message_thread_id=message_thread_id,
+            reply_to_message_id=reply_to_message_id,
+            first_name=first_name,
+            file=content,
+        )
 
-    def press_button(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
-                     language_code: str = "en", allow_unknown_data: bool = False) -> str:
+    def press_button(
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int | None = None,
+        language_code: str = "en",
+        allow_unknown_data: bool = False,
+    ) -> str:
         """A user taps an inline button of a stored message; returns the callback query id."""
         msg = self.messages.get((chat_id, message_id))
         if msg is None:
@@ -392,9 +476,17 @@ class FakeTelegram(TelegramState):
         self.users[user_id] = user
         query_id = str(4_000_000_000_000_000_000 + self._next())
         self.open_queries.add(query_id)
-        self.push_update({"callback_query": {
-            "id": query_id, "from": user, "message": copy.deepcopy(msg.raw),
-            "chat_instance": str(7_000_000_000 + abs(chat_id)), "data": data}})
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "message": copy.deepcopy(msg.raw),
+                    "chat_instance": str(7_000_000_000 + abs(chat_id)),
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     def add_file(self, file_id: str, content: bytes, file_path: str) -> None:
@@ -407,8 +499,14 @@ class FakeTelegram(TelegramState):
 
     def chat_messages(self, chat_id: int, thread_id: int | None = None) -> list[StoredMessage]:
         """Messages the bot sent to the chat that still exist, oldest first (thread_id=None: all threads)."""
-        return sorted((m for m in self.messages.values() if m.chat_id == chat_id and m.from_bot
-                       and (thread_id is None or m.thread_id == thread_id)), key=lambda m: m.message_id)
+        return sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m.chat_id == chat_id and m.from_bot and (thread_id is None or m.thread_id == thread_id)
+            ),
+            key=lambda m: m.message_id,
+        )
 
     def get_message(self, chat_id: int, message_id: int) -> StoredMessage | None:
         """Any stored message (bot's or user's) that still exists."""
@@ -442,8 +540,16 @@ class FakeTelegram(TelegramState):
             await self._wait_change(remaining)
 
     # ------------------------------------------------------------ fault injection
-    def fail_next(self, method: str, *, status: int = 400, description: str | None = None,
-                  retry_after: int | None = None, times: int = 1, chat_id: int | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 400,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
         """The next ``times`` calls of ``method`` (to ``chat_id`` if given) fail; rules apply in order.
 
         A 429 always carries retry_after (default 1) and the Retry-After header, like the real server.
@@ -451,6 +557,9 @@ class FakeTelegram(TelegramState):
         if status == 429 and retry_after is None:
             retry_after = 1
         if description is None:
-            description = (f"Too Many Requests: retry after {retry_after}" if status == 429
-                           else _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}"))
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}")
+            )
         self._faults.append(_Fault(method, status, description, retry_after, times, chat_id))

@@ -34,13 +34,27 @@ CHAT_ACTIONS = frozenset(
     "find_location record_video_note upload_video_note".split()
 )
 MEDIA_KINDS = ("photo", "document", "voice", "audio", "video", "animation")
-_FOLDERS = {"photo": ("photos", ".jpg"), "document": ("documents", ""), "voice": ("voice", ".oga"),
-            "audio": ("music", ".mp3"), "video": ("videos", ".mp4"), "animation": ("animations", ".mp4")}
+_FOLDERS = {
+    "photo": ("photos", ".jpg"),
+    "document": ("documents", ""),
+    "voice": ("voice", ".oga"),
+    "audio": ("music", ".mp3"),
+    "video": ("videos", ".mp4"),
+    "animation": ("animations", ".mp4"),
+}
 PHOTO_MAX = 10_000_000
 UPLOAD_MAX = 50_000_000
 DOWNLOAD_MAX = 20 << 20
-_ACCEPT_ONLY = ("setMyDescription", "setMyShortDescription", "setMyName", "setMessageReaction",
-                "pinChatMessage", "unpinChatMessage", "close", "logOut")
+_ACCEPT_ONLY = (
+    "setMyDescription",
+    "setMyShortDescription",
+    "setMyName",
+    "setMessageReaction",
+    "pinChatMessage",
+    "unpinChatMessage",
+    "close",
+    "logOut",
+)
 
 
 @dataclass
@@ -88,8 +102,12 @@ class TelegramState:
     """Chats, messages, files, updates and the method handlers."""
 
     def __init__(self, bot_id: int, bot_username: str) -> None:
-        self.bot_user: dict[str, Any] = {"id": bot_id, "is_bot": True, "first_name": "Wenwen Test",
-                                         "username": bot_username}
+        self.bot_user: dict[str, Any] = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Wenwen Test",
+            "username": bot_username,
+        }
         self.calls: list[Call] = []
         self.flood_limit: tuple[int, float] | None = None
         self.chats: dict[int, dict[str, Any]] = {}
@@ -114,8 +132,9 @@ class TelegramState:
     def chat(self, chat_id: int, chat_type: str | None = None, first_name: str = "Alice") -> dict[str, Any]:
         """The Chat dict, created on first use (positive ids are private chats, negative ones groups)."""
         if chat_id not in self.chats:
-            kind = chat_type or ("private" if chat_id > 0 else
-                                 "supergroup" if chat_id < -1_000_000_000_000 else "group")
+            kind = chat_type or (
+                "private" if chat_id > 0 else "supergroup" if chat_id < -1_000_000_000_000 else "group"
+            )
             if (kind == "private") != (chat_id > 0):
                 raise ValueError(f"chat {chat_id}: private chats need positive ids, groups negative ones")
             chat: dict[str, Any] = {"id": chat_id, "type": kind}
@@ -143,13 +162,18 @@ class TelegramState:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
         sent.append(now)
 
-    def register_file(self, content: bytes, kind: str, file_id: str | None = None,
-                      file_path: str | None = None) -> StoredFile:
+    def register_file(
+        self, content: bytes, kind: str, file_id: str | None = None, file_path: str | None = None
+    ) -> StoredFile:
         n = self._next()
         folder, ext = _FOLDERS.get(kind, ("documents", ""))
         file_id = file_id or f"{kind[:3].upper()}-{n}-{hashlib.sha1(content).hexdigest()[:12]}"
-        stored = StoredFile(file_id, "U" + hashlib.sha1(file_id.encode()).hexdigest()[:15], content,
-                            file_path or f"{folder}/file_{n}{ext}")
+        stored = StoredFile(
+            file_id,
+            "U" + hashlib.sha1(file_id.encode()).hexdigest()[:15],
+            content,
+            file_path or f"{folder}/file_{n}{ext}",
+        )
         self.files[file_id] = stored
         self.files_by_path[stored.file_path] = stored
         return stored
@@ -158,16 +182,20 @@ class TelegramState:
         self.messages[(msg.chat_id, msg.message_id)] = msg
         return msg
 
-    def base_message(self, chat_id: int, sender: dict[str, Any], thread_id: int | None,
-                     reply_to: StoredMessage | None) -> dict[str, Any]:
-        raw: dict[str, Any] = {"message_id": self.new_message_id(chat_id), "from": dict(sender),
-                               "chat": dict(self.chat(chat_id)), "date": int(time.time())}
+    def base_message(
+        self, chat_id: int, sender: dict[str, Any], thread_id: int | None, reply_to: StoredMessage | None
+    ) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "message_id": self.new_message_id(chat_id),
+            "from": dict(sender),
+            "chat": dict(self.chat(chat_id)),
+            "date": int(time.time()),
+        }
         if thread_id is not None:
             raw["message_thread_id"] = thread_id
             raw["is_topic_message"] = True
         if reply_to is not None:
-            raw["reply_to_message"] = {k: copy.deepcopy(v) for k, v in reply_to.raw.items()
-                                       if k != "reply_to_message"}
+            raw["reply_to_message"] = {k: copy.deepcopy(v) for k, v in reply_to.raw.items() if k != "reply_to_message"}
         return raw
 
     # ------------------------------------------------------------ parameter helpers
@@ -181,8 +209,9 @@ class TelegramState:
         return value
 
     @staticmethod
-    def _text(p: dict[str, Any], name: str, parse_name: str, ents_name: str,
-              limit: int, too_long: str) -> tuple[str, list[dict[str, Any]]]:
+    def _text(
+        p: dict[str, Any], name: str, parse_name: str, ents_name: str, limit: int, too_long: str
+    ) -> tuple[str, list[dict[str, Any]]]:
         raw = p.get(name)
         text, ents = parse_text("" if raw is None else str(raw), p.get(parse_name), p.get(ents_name))
         if utf16_len(text) > limit:
@@ -255,13 +284,16 @@ class TelegramState:
         if len(content) > UPLOAD_MAX:
             raise ApiError(413, "Request Entity Too Large")
 
-    def _media_fields(self, kind: str, content: bytes | None, name: str, given_id: str | None,
-                      p: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    def _media_fields(
+        self, kind: str, content: bytes | None, name: str, given_id: str | None, p: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
         stored = self.files.get(given_id) if given_id else None
         if stored is None and content is not None:
             stored = self.register_file(content, kind)
-        ident: dict[str, Any] = {"file_id": stored.file_id if stored else f"URL-{self._next()}",
-                                 "file_unique_id": stored.file_unique_id if stored else f"UU{self._next()}"}
+        ident: dict[str, Any] = {
+            "file_id": stored.file_id if stored else f"URL-{self._next()}",
+            "file_unique_id": stored.file_unique_id if stored else f"UU{self._next()}",
+        }
         if content is not None:
             ident["file_size"] = len(content)
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -276,10 +308,20 @@ class TelegramState:
         extra = {"duration": duration} if kind == "audio" else {}
         return {kind: ident | extra | {"file_name": name, "mime_type": mime}}, ident["file_id"]
 
-    def _bot_message(self, chat_id: int, kind: str, text: str, ents: list[dict[str, Any]],
-                     markup: dict[str, Any] | None, thread: int | None, reply_to: StoredMessage | None,
-                     media: dict[str, Any] | None = None, file: bytes | None = None,
-                     file_id: str | None = None, group: str | None = None) -> StoredMessage:
+    def _bot_message(
+        self,
+        chat_id: int,
+        kind: str,
+        text: str,
+        ents: list[dict[str, Any]],
+        markup: dict[str, Any] | None,
+        thread: int | None,
+        reply_to: StoredMessage | None,
+        media: dict[str, Any] | None = None,
+        file: bytes | None = None,
+        file_id: str | None = None,
+        group: str | None = None,
+    ) -> StoredMessage:
         raw = self.base_message(chat_id, self.bot_user, thread, reply_to)
         if group:
             raw["media_group_id"] = group
@@ -292,15 +334,30 @@ class TelegramState:
         inline = markup if markup and "inline_keyboard" in markup else None
         if inline:
             raw["reply_markup"] = inline
-        return self.store_message(StoredMessage(
-            raw["message_id"], chat_id, text or None, ents, inline, kind, thread_id=thread,
-            reply_to=reply_to.message_id if reply_to else None, file=file, file_id=file_id,
-            media_group_id=group, raw=raw))
+        return self.store_message(
+            StoredMessage(
+                raw["message_id"],
+                chat_id,
+                text or None,
+                ents,
+                inline,
+                kind,
+                thread_id=thread,
+                reply_to=reply_to.message_id if reply_to else None,
+                file=file,
+                file_id=file_id,
+                media_group_id=group,
+                raw=raw,
+            )
+        )
 
     # ------------------------------------------------------------ messages
     def api_getMe(self, p: dict[str, Any]) -> Any:
-        return self.bot_user | {"can_join_groups": True, "can_read_all_group_messages": False,
-                                "supports_inline_queries": False}
+        return self.bot_user | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def api_sendMessage(self, p: dict[str, Any]) -> Any:
         chat_id = self._chat_id(p)
@@ -323,8 +380,9 @@ class TelegramState:
         self.flood_check(chat_id)
         return True
 
-    def _apply_edit(self, msg: StoredMessage, text: str | None, ents: list[dict[str, Any]],
-                    markup: dict[str, Any] | None) -> Any:
+    def _apply_edit(
+        self, msg: StoredMessage, text: str | None, ents: list[dict[str, Any]], markup: dict[str, Any] | None
+    ) -> Any:
         if markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
         if (text, ents, markup) == (msg.text, msg.entities, msg.reply_markup):
@@ -349,8 +407,9 @@ class TelegramState:
         return self._apply_edit(msg, text, ents, markup)
 
     def api_editMessageCaption(self, p: dict[str, Any]) -> Any:
-        text, ents = self._text(p, "caption", "parse_mode", "caption_entities", MAX_CAPTION,
-                                "message caption is too long")
+        text, ents = self._text(
+            p, "caption", "parse_mode", "caption_entities", MAX_CAPTION, "message caption is too long"
+        )
         markup = check_reply_markup(p.get("reply_markup"))
         msg = self._target(p, "edit")
         if msg.kind == "text":
@@ -395,8 +454,9 @@ class TelegramState:
     def _send_media(self, p: dict[str, Any], kind: str) -> Any:
         chat_id = self._chat_id(p)
         content, name = self._input_file(p.get(kind), p.get(f"{kind}__filename"), p, kind)
-        caption, ents = self._text(p, "caption", "parse_mode", "caption_entities", MAX_CAPTION,
-                                   "message caption is too long")
+        caption, ents = self._text(
+            p, "caption", "parse_mode", "caption_entities", MAX_CAPTION, "message caption is too long"
+        )
         self._check_size(kind, content)
         markup = check_reply_markup(p.get("reply_markup"))
         thread, reply_to = self._reply_target(chat_id, p)
@@ -439,8 +499,9 @@ class TelegramState:
             if kind not in ("photo", "video", "document", "audio"):
                 raise bad_request("can't parse InputMedia JSON object")
             content, name = self._input_file(item.get("media"), None, p, kind)
-            caption, ents = self._text(item, "caption", "parse_mode", "caption_entities", MAX_CAPTION,
-                                       "message caption is too long")
+            caption, ents = self._text(
+                item, "caption", "parse_mode", "caption_entities", MAX_CAPTION, "message caption is too long"
+            )
             self._check_size(kind, content)
             items.append((item, kind, content, name, caption, ents))
         kinds = {entry[1] for entry in items}
@@ -453,8 +514,9 @@ class TelegramState:
         for item, kind, content, name, caption, ents in items:
             given = item.get("media") if isinstance(item.get("media"), str) else None
             fields, file_id = self._media_fields(kind, content, name, given, item)
-            msg = self._bot_message(chat_id, kind, caption, ents, None, thread, reply_to, fields, content,
-                                    file_id, group)
+            msg = self._bot_message(
+                chat_id, kind, caption, ents, None, thread, reply_to, fields, content, file_id, group
+            )
             out.append(copy.deepcopy(msg.raw))
         return out
 
@@ -464,8 +526,12 @@ class TelegramState:
             raise bad_request("invalid file_id")
         if len(stored.content) > DOWNLOAD_MAX:
             raise bad_request("file is too big")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.content), "file_path": stored.file_path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+            "file_path": stored.file_path,
+        }
 
     # ------------------------------------------------------------ bot settings
     def api_setWebhook(self, p: dict[str, Any]) -> Any:
@@ -484,8 +550,7 @@ class TelegramState:
         return True
 
     def api_getWebhookInfo(self, p: dict[str, Any]) -> Any:
-        return {"url": self.webhook["url"], "has_custom_certificate": False,
-                "pending_update_count": len(self.updates)}
+        return {"url": self.webhook["url"], "has_custom_certificate": False, "pending_update_count": len(self.updates)}
 
     def api_setMyCommands(self, p: dict[str, Any]) -> Any:
         commands = check_commands(p.get("commands"))

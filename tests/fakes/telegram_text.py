@@ -21,8 +21,17 @@ ENTITY_TYPES = frozenset(
     "mention hashtag cashtag bot_command url email phone_number bold italic underline strikethrough spoiler "
     "blockquote expandable_blockquote code pre text_link text_mention custom_emoji date_time".split()
 )
-_ENTITY_KEYS = ("type", "offset", "length", "url", "user", "language", "custom_emoji_id", "unix_time",
-                "date_time_format")
+_ENTITY_KEYS = (
+    "type",
+    "offset",
+    "length",
+    "url",
+    "user",
+    "language",
+    "custom_emoji_id",
+    "unix_time",
+    "date_time_format",
+)
 _BUTTON_ACTIONS = frozenset(
     "url callback_data web_app login_url switch_inline_query switch_inline_query_current_chat "
     "switch_inline_query_chosen_chat copy_text callback_game pay".split()
@@ -30,8 +39,7 @@ _BUTTON_ACTIONS = frozenset(
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANG_RE = re.compile(r"(?:[a-z]{2})?")
 _SCOPES = frozenset(
-    "default all_private_chats all_group_chats all_chat_administrators chat chat_administrators chat_member"
-    .split()
+    "default all_private_chats all_group_chats all_chat_administrators chat chat_administrators chat_member".split()
 )
 
 
@@ -130,12 +138,22 @@ class _Out:
 
 
 # ---------------------------------------------------------------- HTML
-_HTML_TAGS = frozenset(
-    "a b strong i em u ins s strike del tg-spoiler span code pre blockquote tg-emoji".split()
-)
-_HTML_KIND = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-              "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-              "tg-spoiler": "spoiler", "span": "spoiler", "code": "code", "pre": "pre"}
+_HTML_TAGS = frozenset("a b strong i em u ins s strike del tg-spoiler span code pre blockquote tg-emoji".split())
+_HTML_KIND = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
+}
 _HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "nbsp": "\u00a0"}
 _HTML_ENTITY_RE = re.compile(r"&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});")
 _ATTR_RE = re.compile(r"""\s*([a-zA-Z0-9_-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
@@ -183,9 +201,7 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 raise _ParseError(f"Unclosed end tag at byte offset {where}")
             tag, start, attrs = stack.pop()
             if name and name != tag:
-                raise _ParseError(
-                    f'Unmatched end tag at byte offset {where}, expected "</{tag}>", found "</{name}>"'
-                )
+                raise _ParseError(f'Unmatched end tag at byte offset {where}, expected "</{tag}>", found "</{name}>"')
             _close_html(tag, attrs, start, out.pos, stack, found)
             i = j + 1
             continue
@@ -204,8 +220,9 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 break
             m = _ATTR_RE.match(text, j)
             if not m or m.end() == j:
-                raise _ParseError(f'Expected equal sign in declaration of an attribute of the tag "{name}" at '
-                                  f"byte offset {where}")
+                raise _ParseError(
+                    f'Expected equal sign in declaration of an attribute of the tag "{name}" at byte offset {where}'
+                )
             attrs[m.group(1).lower()] = next((g for g in m.groups()[1:] if g is not None), "")
             j = m.end()
         if name == "span" and attrs.get("class") != "tg-spoiler":
@@ -217,8 +234,14 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     return out.text(), found
 
 
-def _close_html(tag: str, attrs: dict[str, str], start: int, end: int,
-                stack: list[tuple[str, int, dict[str, str]]], found: list[dict[str, Any]]) -> None:
+def _close_html(
+    tag: str,
+    attrs: dict[str, str],
+    start: int,
+    end: int,
+    stack: list[tuple[str, int, dict[str, str]]],
+    found: list[dict[str, Any]],
+) -> None:
     ent: dict[str, Any] = {"offset": start, "length": end - start}
     if tag == "code" and stack and stack[-1][0] == "pre":
         if stack[-1][1] == start and attrs.get("class", "").startswith("language-"):
@@ -245,8 +268,16 @@ def _close_html(tag: str, attrs: dict[str, str], start: int, end: int,
 
 # ---------------------------------------------------------------- MarkdownV2
 _MDV2_RESERVED = "_*[]()~`>#+-=|{}.!"
-_MDV2_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-               "spoiler": "Spoiler", "code": "Code", "pre": "Pre", "text_link": "TextUrl"}
+_MDV2_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
+}
 
 
 def _parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
@@ -396,8 +427,9 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
         raise bad_request("can't parse reply keyboard markup JSON object")
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request('can\'t parse reply keyboard markup JSON object: Field "inline_keyboard" must be '
-                          "of type Array")
+        raise bad_request(
+            'can\'t parse reply keyboard markup JSON object: Field "inline_keyboard" must be of type Array'
+        )
     for button in (b for row in rows for b in row):
         if not isinstance(button, dict):
             raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
@@ -406,8 +438,7 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
         if not button["text"].strip():
             raise bad_request("BUTTON_TEXT_INVALID")
         if not _BUTTON_ACTIONS.intersection(button):
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline "
-                              "keyboard")
+            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
         if "callback_data" in button:
             data = button["callback_data"]
             if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:

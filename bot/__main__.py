@@ -31,6 +31,18 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(b"wenwen-bot-webhook:" + settings.telegram_bot_token.get_secret_value().encode()).hexdigest()
 
 
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """Arguments for `run_webhook` / `Updater.start_webhook`: the path of WEBHOOK_URL and its secret."""
+    assert settings.webhook_url is not None
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": webhook_secret(settings),
+    }
+
+
 def main() -> None:
     settings = load_settings()
     setup_logging(
@@ -39,15 +51,8 @@ def main() -> None:
     )
     app = build_application(settings)
     if settings.webhook_url:
-        path = urlsplit(settings.webhook_url).path.lstrip("/")
         log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=webhook_secret(settings),
-        )
+        app.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
     else:
         log.info("starting in long-polling mode")
         app.run_polling()

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         checked = _check_url(value)
-        if not checked.startswith("https://") and "127.0.0.1" not in checked and "localhost" not in checked:
+        if not checked.startswith("https://"):
             raise ValueError("Telegram only delivers webhooks to https:// URLs")
         return checked
 

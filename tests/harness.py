@@ -58,6 +58,17 @@ class RunningBot:
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         await app.start()
 
+    async def start_webhook(self, options: dict[str, Any]) -> None:
+        """The same lifecycle as `run_webhook`: Telegram posts updates to our own HTTP server."""
+        app = build_application(self.settings)
+        self.app = app
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_webhook(**options)
+        await app.start()
+
     async def stop(self) -> None:
         app = self.app
         if app is None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
 from bot.render.keyboards import model_keyboard, model_token
+from bot.render.telegram_io import is_not_modified
 from bot.wenwen import WenwenError
 
 from .common import chat_key, language, reply, services, text_for
@@ -67,9 +69,15 @@ async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     current = await svc.conversations.model_for(chat)
     if kind == "models":
-        page = int(value) if value.isdigit() else 0
+        if not value.isdigit():
+            await query.answer(t(lang, "button.unknown"))
+            return
         await query.answer()
-        await query.edit_message_reply_markup(model_keyboard(models, current, page, lang))
+        try:
+            await query.edit_message_reply_markup(model_keyboard(models, current, int(value), lang))
+        except BadRequest as error:
+            if not is_not_modified(error):
+                raise
         return
     match = next((m for m in models if model_token(m) == value), None)
     if match is None:

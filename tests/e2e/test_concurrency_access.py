@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from storage import ChatKey
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ADMIN, ALICE, BOB, STRANGER, RunningBot
@@ -66,9 +67,7 @@ async def test_admins_pass_the_gate_and_strangers_cannot_press_buttons(
     assert await bot.services.conversations.model_for(bot_chat(group)) == "gpt-4o-mini"
 
 
-def bot_chat(chat_id: int):  # noqa: ANN201 - tiny helper
-    from storage import ChatKey
-
+def bot_chat(chat_id: int) -> ChatKey:
     return ChatKey(chat_id)
 
 

@@ -48,25 +48,24 @@ class RunningBot:
         assert self.app is not None
         return services_of(self.app.bot_data)
 
-    async def start(self) -> None:
+    async def _initialize(self) -> Application:  # type: ignore[type-arg]
         app = build_application(self.settings)
         self.app = app
         await app.initialize()
         if app.post_init:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        return app
+
+    async def start(self) -> None:
+        app = await self._initialize()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)  # type: ignore[union-attr]
         await app.start()
 
     async def start_webhook(self, options: dict[str, Any]) -> None:
         """The same lifecycle as `run_webhook`: Telegram posts updates to our own HTTP server."""
-        app = build_application(self.settings)
-        self.app = app
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_webhook(**options)
+        app = await self._initialize()
+        await app.updater.start_webhook(**options)  # type: ignore[union-attr]
         await app.start()
 
     async def stop(self) -> None:

@@ -52,10 +52,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stop.nothing": {"en": "Nothing is being written right now.", "zh": "当前没有正在生成的回答。"},
     "stop.button": {"en": "⏹ Stop", "zh": "⏹ 停止"},
     "retry.nothing": {"en": "There is nothing to answer again yet.", "zh": "还没有可以重新生成的消息。"},
-    "busy": {
-        "en": "⏳ I am still answering here — wait for it or send /stop.",
-        "zh": "⏳ 我还在回答上一条消息——请稍候，或发送 /stop 停止。",
-    },
     "stopped.suffix": {"en": "⏹ (stopped)", "zh": "⏹（已停止）"},
     "empty.text": {"en": "Send me some text to answer.", "zh": "请发送要我回答的文字。"},
     # ------------------------------------------------------------ model / system

@@ -13,16 +13,24 @@ from .errors import on_error
 COMMANDS = ("start", "help", "new", "model", "system", "stop", "retry")
 
 
+# Edits of old messages are not new questions.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, gate), group=-1)
-    app.add_handler(CommandHandler("start", commands.start))
-    app.add_handler(CommandHandler("help", commands.help_command))
-    app.add_handler(CommandHandler("new", commands.new))
-    app.add_handler(CommandHandler("model", model.model_command))
-    app.add_handler(CommandHandler("system", commands.system))
-    app.add_handler(CommandHandler("stop", commands.stop))
-    app.add_handler(CommandHandler("retry", commands.retry))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    command_handlers = {
+        "start": commands.start,
+        "help": commands.help_command,
+        "new": commands.new,
+        "model": model.model_command,
+        "system": commands.system,
+        "stop": commands.stop,
+        "retry": commands.retry,
+    }
+    for name, callback in command_handlers.items():
+        app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=r"^stop$"))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=r"^models?:"))
     app.add_handler(CallbackQueryHandler(buttons.unknown_button))

@@ -156,3 +156,16 @@ async def test_not_modified_on_a_group_edit_counts_as_success(
     assert any(c.status == 400 for c in tg.calls_of("editMessageText"))
     assert len(tg.chat_messages(group)) == 1
     assert tg.chat_messages(group)[0].reply_markup is None
+
+
+async def test_an_edited_message_does_not_start_another_turn(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    message_id = tg.send_text(ALICE, "original", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    original = tg.get_message(ALICE, message_id)
+    assert original is not None
+    tg.push_update({"edited_message": original.raw | {"text": "edited", "edit_date": 2}})
+    tg.send_text(ALICE, "next", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    assert [r.json["messages"][-1]["content"] for r in ww.requests_to("/v1/chat/completions")] == ["original", "next"]

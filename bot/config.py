@@ -51,9 +51,7 @@ def _check_url(value: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # --- fixed interface (DESIGN.md) ---
     telegram_bot_token: SecretStr
@@ -73,7 +71,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
 
     # --- wenwen client ---
-    wenwen_connect_timeout: float = Field(default=10.0, gt=0)
+    wenwen_connect_timeout: float = Field(default=5.0, gt=0)
     wenwen_read_timeout: float = Field(default=120.0, gt=0)
     wenwen_retries: int = Field(default=2, ge=0, le=5)
 

@@ -35,7 +35,11 @@ class Database:
         await connection.execute("PRAGMA busy_timeout=5000")
         await connection.execute("PRAGMA synchronous=NORMAL")
         database = cls(connection)
-        await database.migrate()
+        try:
+            await database.migrate()
+        except BaseException:
+            await connection.close()
+            raise
         return database
 
     async def close(self) -> None:
@@ -64,10 +68,12 @@ class Database:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                await asyncio.shield(self._conn.execute("COMMIT"))
             except BaseException:
-                await asyncio.shield(self._conn.execute("ROLLBACK"))
+                # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
+                if self._conn.in_transaction:
+                    await asyncio.shield(self._conn.execute("ROLLBACK"))
                 raise
-            await asyncio.shield(self._conn.execute("COMMIT"))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

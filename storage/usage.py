@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .db import Database
 
@@ -33,11 +33,13 @@ class UsageRepository:
             )
 
     async def for_user(self, user_id: int, days: int = 30) -> list[UsageRow]:
+        """The user's usage of the last `days` days (today included), newest first."""
+        since = (datetime.now(UTC).date() - timedelta(days=days - 1)).isoformat()
         async with self._db.read() as conn:
             async with conn.execute(
                 "SELECT day, model, requests, prompt_tokens, completion_tokens FROM usage_daily "
-                "WHERE user_id = ? ORDER BY day DESC, model LIMIT ?",
-                (user_id, days * 20),
+                "WHERE user_id = ? AND day >= ? ORDER BY day DESC, model",
+                (user_id, since),
             ) as cursor:
                 rows = await cursor.fetchall()
         return [UsageRow(*tuple(row)) for row in rows]

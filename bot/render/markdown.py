@@ -74,6 +74,7 @@ def tail(text: str, entities: list[MessageEntity], limit: int = MAX_TEXT) -> Chu
     """The end of a long text that fits one message (for live previews); entities are dropped when cut."""
     if utf16_len(text) <= limit:
         return text, entities[:MAX_ENTITIES]
-    encoded = text.encode("utf-16-le")[-(limit - 1) * 2 :]
+    keep = max(limit - 1, 0)  # one unit for the ellipsis
+    encoded = text.encode("utf-16-le")[len(text.encode("utf-16-le")) - keep * 2 :]
     cut = encoded.decode("utf-16-le", errors="ignore")
     return "…" + cut, []

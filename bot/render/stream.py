@@ -97,23 +97,24 @@ class StreamingReply:
             log.warning("live preview failed: %s", error)
 
     async def finish(self, markdown: str, footer: str | None = None) -> list[int]:
-        """Leave the whole answer in the chat, split as needed; returns its message ids."""
+        """Leave the whole answer in the chat, split as needed; returns the ids that hold it."""
         body = markdown if not footer else f"{markdown}\n\n{footer}"
         pieces = render_pieces(body) or [(footer or "…", [])]
-        for index, (message_id, shown) in enumerate(self._frozen):
-            if index < len(pieces) and pieces[index] != shown:
-                await self._replace(message_id, pieces[index])
-        rest = pieces[len(self._frozen) :]
-        if self._live_id is not None and rest:
-            first, rest = rest[0], rest[1:]
-            await self._replace(self._live_id, first)
-            self._frozen.append((self._live_id, first))
-            self._live_id = None
-        elif self._live_id is not None:
-            await self._replace(self._live_id, pieces[-1])
-        for piece in rest:
-            self._frozen.append((await self._io.send(*piece), piece))
-        return [message_id for message_id, _ in self._frozen]
+        slots: list[tuple[int, Chunk | None]] = list(self._frozen)
+        if self._live_id is not None:
+            slots.append((self._live_id, None))
+        held: list[tuple[int, Chunk]] = []
+        for index, piece in enumerate(pieces):
+            if index >= len(slots):
+                held.append((await self._io.send(*piece), piece))
+                continue
+            message_id, shown = slots[index]
+            held.append((message_id if shown == piece else await self._replace(message_id, piece), piece))
+        # The final render can need fewer messages than the preview did (a link or ** closed at the end)
+        for message_id, _ in slots[len(pieces) :]:
+            await self._delete(message_id)
+        self._frozen, self._live_id = held, None
+        return [message_id for message_id, _ in held]
 
     # ------------------------------------------------------------------ internals
 
@@ -142,13 +143,25 @@ class StreamingReply:
         self._last_shown = shown
         self._last_sent_at = self._clock()
 
-    async def _replace(self, message_id: int, piece: Chunk) -> None:
-        """Final edit of a message; if Telegram refuses it, the piece is sent anew — never lost."""
+    async def _replace(self, message_id: int, piece: Chunk) -> int:
+        """Final edit of a message; if Telegram refuses it, the piece is sent anew — never lost.
+
+        Returns the id of the message that now holds the piece.
+        """
         try:
             await self._io.edit(message_id, *piece)
+            return message_id
         except TelegramError as error:
             log.warning("final edit failed (%s); sending the text as a new message", error)
-            await self._io.send(*piece)
+        new_id = await self._io.send(*piece)
+        await self._delete(message_id)  # the stale preview (cursor, ⏹) must not stay behind
+        return new_id
+
+    async def _delete(self, message_id: int) -> None:
+        try:
+            await self._io.bot.delete_message(self._io.target.chat_id, message_id)
+        except TelegramError as error:
+            log.info("could not delete a leftover preview message: %s", error)
 
     def _fall_back_to_edits(self, error: BadRequest) -> None:
         if self._use_drafts:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import EventSource
+from pydantic import ValidationError
 
 from .errors import (
     WenwenError,
     WenwenNetworkError,
+    WenwenStreamError,
     WenwenTruncatedError,
     error_from_response,
     error_from_stream_object,
@@ -36,9 +39,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REQUEST_ID_HEADER = "x-oneapi-request-id"
-# Backoff before retry n (seconds); with the default 2 retries a failing gateway is
-# reported within about 10 s even with the connect timeout spent once.
+# Backoff before retry n (seconds). No retry starts once RETRY_BUDGET seconds have passed, so a
+# gateway that keeps failing is reported within about 10 s.
 BACKOFF = (0.5, 1.5, 3.0, 5.0, 5.0)
+RETRY_BUDGET = 10.0
+# Errors raised before the request could have reached the gateway: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class WenwenClient:
@@ -53,8 +59,10 @@ class WenwenClient:
         read_timeout: float = 120.0,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._retries = retries
+        self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "wenwen-bot/0.1"},
@@ -70,20 +78,25 @@ class WenwenClient:
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Retry only what is safe: connect errors, 429 and 5xx before any answer byte arrived."""
+        started = time.monotonic()
         for number in range(self._retries + 1):
             try:
                 return await attempt()
             except WenwenError as error:
-                if not error.retryable or number >= self._retries:
+                wait = BACKOFF[min(number, len(BACKOFF) - 1)]
+                out_of_time = time.monotonic() - started + wait > RETRY_BUDGET
+                if not error.retryable or number >= self._retries or out_of_time:
                     raise
                 log.warning("wenwen call failed (%s), retry %d/%d", error, number + 1, self._retries)
-            await asyncio.sleep(BACKOFF[min(number, len(BACKOFF) - 1)])
+            await self._sleep(wait)
         raise AssertionError("unreachable")
 
     @staticmethod
     def _network_error(error: httpx.HTTPError) -> WenwenNetworkError:
+        """Retryable only if the request cannot have reached the gateway (it may be running and billed)."""
         # str(error) of httpx never carries our headers; the URL has no secret in it.
-        return WenwenNetworkError(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return WenwenNetworkError(text, sent=not isinstance(error, _NOT_SENT))
 
     async def _get_json(self, path: str) -> Any:
         async def attempt() -> Any:
@@ -212,7 +225,10 @@ def _chunk_events(data: str, request_id: str | None) -> list[StreamEvent]:
         return []
     if isinstance(raw, dict) and raw.get("error"):
         raise error_from_stream_object(raw, request_id)
-    chunk = ChatChunk.model_validate(raw)
+    try:
+        chunk = ChatChunk.model_validate(raw)
+    except ValidationError:
+        raise WenwenStreamError("the gateway sent a malformed stream frame", request_id=request_id) from None
     events: list[StreamEvent] = []
     for choice in chunk.choices[:1]:
         delta = choice.delta

@@ -64,6 +64,15 @@ class WenwenNetworkError(WenwenError):
 
     kind = ErrorKind.NETWORK
 
+    def __init__(self, message: str, *, sent: bool = False, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.sent = sent
+
+    @property
+    def retryable(self) -> bool:
+        # a request that may have reached the gateway is never sent twice: it may be running and billed
+        return not self.sent
+
 
 class WenwenStreamError(WenwenError):
     """The stream carried an error object after it had started (status 200)."""

@@ -1,0 +1,228 @@
+"""bot/config.py: the fixed configuration interface of DESIGN.md and its error messages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+import bot
+from bot.config import Settings, describe_error
+
+TOKEN = "123456:AAE-secret_Token-value"
+KEY = "sk-wenwen-super-secret"
+FIELDS = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the machine, and no .env is found in the working folder."""
+    for name in list(os.environ):
+        if name.upper() in FIELDS:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def failure(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    with pytest.raises(ValidationError) as caught:
+        load(monkeypatch, **env)
+    return describe_error(caught.value)
+
+
+def assert_one_clean_line(line: str, variable: str, *secrets: str) -> None:
+    assert "\n" not in line and "\r" not in line, line
+    assert variable in line, line
+    assert "Traceback" not in line
+    for secret in secrets:
+        assert secret not in line, line
+        assert secret.split(":")[-1] not in line, line
+
+
+# ---------------------------------------------------------------------------------- defaults
+
+
+def test_defaults_match_the_design_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY)
+    assert s.telegram_bot_token.get_secret_value() == TOKEN
+    assert s.wenwen_api_key.get_secret_value() == KEY
+    assert s.wenwen_base_url == "https://api.wenwen-ai.com"
+    assert s.telegram_api_url == "https://api.telegram.org"
+    assert s.database_path == Path("data/wenwen-bot.sqlite3")
+    assert s.default_model == "gpt-4o-mini"
+    assert s.mj_poll_interval == 3
+    assert s.webhook_url is None  # long polling
+    # ALLOWED_USER_IDS empty: nobody but admins; ADMIN_USER_IDS empty: no admins
+    assert not s.is_allowed(1001)
+    assert not s.is_admin(1001)
+
+
+def test_secrets_never_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY)
+    for text in (repr(s), str(s), str(s.model_dump())):
+        assert TOKEN not in text and KEY not in text
+
+
+def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    s = load(
+        monkeypatch,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        WENWEN_API_KEY=KEY,
+        WENWEN_BASE_URL="http://127.0.0.1:9000/",
+        TELEGRAM_API_URL="http://localhost:8081",
+        DATABASE_PATH=str(tmp_path / "x" / "db.sqlite3"),
+        ALLOWED_USER_IDS="5",
+        ADMIN_USER_IDS="6",
+        DEFAULT_MODEL="deepseek-chat",
+        MJ_POLL_INTERVAL="1.5",
+    )
+    assert s.wenwen_base_url == "http://127.0.0.1:9000"  # no trailing slash: paths are appended
+    assert s.telegram_api_url == "http://localhost:8081"
+    assert s.database_path == tmp_path / "x" / "db.sqlite3"
+    assert s.default_model == "deepseek-chat"
+    assert s.mj_poll_interval == 1.5
+    assert s.is_allowed(5) and s.is_allowed(6) and not s.is_allowed(7)
+    assert s.is_admin(6) and not s.is_admin(5)
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nWENWEN_API_KEY={KEY}\nDEFAULT_MODEL=from-dotenv\nMJ_POLL_INTERVAL=7\n"
+    )
+    monkeypatch.setenv("MJ_POLL_INTERVAL", "2")
+    s = Settings()  # type: ignore[call-arg]
+    assert s.wenwen_api_key.get_secret_value() == KEY
+    assert s.default_model == "from-dotenv"
+    assert s.mj_poll_interval == 2
+
+
+# ---------------------------------------------------------------------------------- access lists
+
+
+@pytest.mark.parametrize(
+    ("raw", "allowed", "denied"),
+    [
+        ("1, 2", [1, 2], [3, 0]),
+        ("1,2,", [1, 2], [3]),
+        (" 42 ", [42], [4, 2]),
+        ("*", [1, 2, 999_999_999], []),
+        ("", [], [1, 2]),
+    ],
+)
+def test_allowed_user_ids(monkeypatch: pytest.MonkeyPatch, raw: str, allowed: list[int], denied: list[int]) -> None:
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, ALLOWED_USER_IDS=raw)
+    for user in allowed:
+        assert s.is_allowed(user), (raw, user)
+    for user in denied:
+        assert not s.is_allowed(user), (raw, user)
+    assert not s.is_admin(1)
+
+
+def test_admins_are_allowed_even_with_an_empty_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, ALLOWED_USER_IDS="", ADMIN_USER_IDS="9001")
+    assert s.is_allowed(9001) and s.is_admin(9001)
+    assert not s.is_allowed(1001)
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"ALLOWED_USER_IDS": "1, abc"}, "ALLOWED_USER_IDS"),
+        ({"ALLOWED_USER_IDS": "@alice"}, "ALLOWED_USER_IDS"),
+        ({"ADMIN_USER_IDS": "*"}, "ADMIN_USER_IDS"),
+        ({"ADMIN_USER_IDS": "12;x"}, "ADMIN_USER_IDS"),
+        ({"WENWEN_BASE_URL": "api.wenwen-ai.com"}, "WENWEN_BASE_URL"),
+        ({"WENWEN_BASE_URL": "ftp://api.wenwen-ai.com"}, "WENWEN_BASE_URL"),
+        ({"TELEGRAM_API_URL": "http://"}, "TELEGRAM_API_URL"),
+        ({"MJ_POLL_INTERVAL": "0"}, "MJ_POLL_INTERVAL"),
+        ({"MJ_POLL_INTERVAL": "often"}, "MJ_POLL_INTERVAL"),
+        ({"DEFAULT_MODEL": "  "}, "DEFAULT_MODEL"),
+        ({"WENWEN_API_KEY": "   "}, "WENWEN_API_KEY"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token-secret"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:"}, "TELEGRAM_BOT_TOKEN"),
+    ],
+)
+def test_invalid_value_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str
+) -> None:
+    values = {"TELEGRAM_BOT_TOKEN": TOKEN, "WENWEN_API_KEY": KEY} | env
+    line = failure(monkeypatch, **values)
+    assert line.startswith("configuration error: ")
+    assert_one_clean_line(line, variable, TOKEN, KEY, *(v for v in env.values() if "secret" in v))
+    assert "(and" not in line, "only one thing is wrong"
+
+
+@pytest.mark.parametrize("missing", ["TELEGRAM_BOT_TOKEN", "WENWEN_API_KEY"])
+def test_missing_required_variable(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "WENWEN_API_KEY": KEY}
+    del env[missing]
+    line = failure(monkeypatch, **env)
+    assert_one_clean_line(line, missing, TOKEN, KEY)
+    assert "required" in line
+
+
+def test_several_problems_name_the_first_and_count_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = failure(monkeypatch, ALLOWED_USER_IDS="x", WENWEN_BASE_URL="nope")
+    assert_one_clean_line(line, "TELEGRAM_BOT_TOKEN")
+    assert "(and 3 more problems)" in line
+
+
+def test_a_secret_in_a_bad_token_never_appears(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    line = failure(monkeypatch, TELEGRAM_BOT_TOKEN=f"bot{secret}", WENWEN_API_KEY=KEY)
+    assert_one_clean_line(line, "TELEGRAM_BOT_TOKEN", secret, KEY)
+
+
+# ---------------------------------------------------------------------------------- the program
+
+
+def run_program(tmp_path: Path, *command: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(tmp_path))} | extra_env
+    # the code under test, also when the package is not installed (PYTHONPATH is no setting of the bot)
+    env["PYTHONPATH"] = str(Path(bot.__file__).resolve().parent.parent)
+    return subprocess.run(list(command), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_python_m_bot_without_settings_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_program(tmp_path, sys.executable, "-m", "bot")
+    assert result.returncode == 2, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "data").exists(), "nothing is created before the settings are valid"
+
+
+def test_python_m_bot_with_a_bad_token_does_not_print_it(tmp_path: Path) -> None:
+    bad = "not-a-token-AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    result = run_program(tmp_path, sys.executable, "-m", "bot", TELEGRAM_BOT_TOKEN=bad, WENWEN_API_KEY=KEY)
+    assert result.returncode == 2, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert bad not in result.stderr + result.stdout
+    assert KEY not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_behaves_the_same(tmp_path: Path) -> None:
+    script = shutil.which("wenwen-bot") or str(Path(sys.executable).with_name("wenwen-bot"))
+    if not Path(script).exists():
+        pytest.skip("wenwen-bot console script is not installed")
+    result = run_program(tmp_path, script)
+    assert result.returncode == 2, result
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -49,8 +49,12 @@ class WenwenError(Exception):
         if kind is not None:
             self.kind = kind
 
+    retryable_override: bool | None = None
+
     @property
     def retryable(self) -> bool:
+        if self.retryable_override is not None:
+            return self.retryable_override
         return self.kind in (ErrorKind.RATE_LIMITED, ErrorKind.UPSTREAM, ErrorKind.NETWORK)
 
     def __str__(self) -> str:
@@ -71,7 +75,7 @@ class WenwenNetworkError(WenwenError):
     @property
     def retryable(self) -> bool:
         # a request that may have reached the gateway is never sent twice: it may be running and billed
-        return not self.sent
+        return not self.sent if self.retryable_override is None else self.retryable_override
 
 
 class WenwenStreamError(WenwenError):

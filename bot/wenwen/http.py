@@ -1,0 +1,162 @@
+"""The gateway transport shared by every endpoint family: auth, timeouts, safe retries, downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import WenwenError, WenwenNetworkError, error_from_response
+
+log = logging.getLogger("bot.wenwen")
+T = TypeVar("T")
+
+REQUEST_ID_HEADER = "x-oneapi-request-id"
+# Backoff before retry n (seconds). No retry starts once RETRY_BUDGET seconds have passed, so a
+# gateway that keeps failing is reported within about 10 s.
+BACKOFF = (0.5, 1.5, 3.0, 5.0, 5.0)
+RETRY_BUDGET = 10.0
+# Errors raised before the request could have reached the gateway: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class GatewayHttp:
+    """One pooled `httpx.AsyncClient` for the whole process; Bearer auth everywhere (§0.1)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.retries = retries
+        self._sleep = sleep
+        self._host = urlsplit(base_url).netloc
+        self.client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": "wenwen-bot/0.1"},
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def with_retries(self, attempt: Callable[[], Awaitable[T]], *, retries: int | None = None) -> T:
+        """Retry only what is safe: unsent requests, 429 and 5xx before any answer byte arrived."""
+        allowed = self.retries if retries is None else retries
+        started = time.monotonic()
+        for number in range(allowed + 1):
+            try:
+                return await attempt()
+            except WenwenError as error:
+                wait = BACKOFF[min(number, len(BACKOFF) - 1)]
+                out_of_time = time.monotonic() - started + wait > RETRY_BUDGET
+                if not error.retryable or number >= allowed or out_of_time:
+                    raise
+                log.warning("wenwen call failed (%s), retry %d/%d", error, number + 1, allowed)
+            await self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def network_error(error: httpx.HTTPError) -> WenwenNetworkError:
+        """Retryable only if the request cannot have reached the gateway (it may be running and billed)."""
+        # str(error) of httpx never carries our headers; the URL has no secret in it.
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return WenwenNetworkError(text, sent=not isinstance(error, _NOT_SENT))
+
+    async def send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        try:
+            return await self.client.send(request, stream=stream)
+        except httpx.TransportError as error:
+            raise self.network_error(error) from None
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        retry_server_errors: bool = True,
+        error_parser: Callable[[int, bytes, Any], WenwenError] = error_from_response,
+    ) -> tuple[Any, httpx.Headers]:
+        """A JSON request; non-2xx answers raise typed errors.
+
+        With retry_server_errors=False only requests that never left are sent again — for calls
+        that start something paid (a Midjourney submit) and must happen at most once.
+        """
+
+        async def attempt() -> tuple[Any, httpx.Headers]:
+            response = await self.send(self.client.build_request(method, path, json=json))
+            if not 200 <= response.status_code < 300:
+                error = error_parser(response.status_code, response.content, response.headers)
+                if not retry_server_errors:
+                    error.retryable_override = False
+                raise error
+            try:
+                return response.json(), response.headers
+            except ValueError:
+                raise error_parser(502, response.content, response.headers) from None
+
+        return await self.with_retries(attempt)
+
+    @asynccontextmanager
+    async def open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+        """Open a streaming POST, retrying while nothing of the answer has arrived yet."""
+
+        async def attempt() -> httpx.Response:
+            request = self.client.build_request("POST", path, json=body, headers={"Accept": "text/event-stream"})
+            response = await self.send(request, stream=True)
+            if response.status_code != 200:
+                try:
+                    content = await response.aread()
+                except httpx.HTTPError:
+                    content = b""
+                finally:
+                    await response.aclose()
+                raise error_from_response(response.status_code, content, response.headers)
+            return response
+
+        response = await self.with_retries(attempt)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """Fetch a file by absolute URL (result images); the key goes only to the gateway's own host."""
+        request = self.client.build_request("GET", url)
+        if urlsplit(url).netloc != self._host:
+            del request.headers["Authorization"]
+
+        async def attempt() -> tuple[bytes, str]:
+            response = await self.send(request, stream=True)
+            try:
+                if response.status_code != 200:
+                    raise error_from_response(response.status_code, await response.aread(), response.headers)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise WenwenError(f"file larger than {max_bytes} bytes", status=413)
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type", "application/octet-stream")
+            except httpx.TransportError as error:
+                raise self.network_error(error) from None
+            finally:
+                await response.aclose()
+
+        return await self.with_retries(attempt)

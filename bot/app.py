@@ -10,6 +10,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 
 from .config import Settings
 from .handlers import COMMANDS, register
+from .handlers.mj_jobs import poll_tick
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
 from .ordering import PerChatUpdateProcessor
@@ -43,10 +44,17 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
-    app.bot_data[SERVICES_KEY] = await Services.create(settings)
+    services = await Services.create(settings)
+    app.bot_data[SERVICES_KEY] = services
+    resumed = await services.mj_poller.recover()
+    if resumed:
+        log.info("resuming %d unfinished Midjourney task(s)", resumed)
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
+    app.job_queue.run_repeating(
+        poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
+    )
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

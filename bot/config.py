@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     admin_user_ids: Annotated[AccessList, NoDecode] = Field(default_factory=AccessList)
     default_model: str = "gpt-4o-mini"
     mj_poll_interval: float = Field(default=3.0, gt=0)
+    mj_task_timeout: float = Field(default=600.0, gt=0)
+    mj_progress_interval: float = Field(default=5.0, ge=0)
 
     # --- webhook mode (long polling when WEBHOOK_URL is empty) ---
     webhook_url: str | None = None

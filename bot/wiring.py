@@ -9,9 +9,12 @@ from storage import Storage
 
 from .config import Settings
 from .core.conversation import ConversationService
+from .core.mj.poller import MjPoller
+from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
 from .core.turns import TurnRegistry
 from .wenwen import WenwenClient
+from .wenwen.mj import MidjourneyClient
 
 SERVICES_KEY = "services"
 
@@ -24,6 +27,8 @@ class Services:
     conversations: ConversationService
     catalog: ModelCatalog
     turns: TurnRegistry
+    mj: MidjourneyService
+    mj_poller: MjPoller
 
     @classmethod
     async def create(cls, settings: Settings) -> Services:
@@ -42,7 +47,23 @@ class Services:
             max_context_tokens=settings.max_context_tokens,
             max_answer_tokens=settings.max_answer_tokens,
         )
-        return cls(settings, wenwen, storage, conversations, ModelCatalog(wenwen), TurnRegistry())
+        mj_client = MidjourneyClient(wenwen.http)
+        poller = MjPoller(
+            mj_client,
+            storage.mj,
+            timeout=settings.mj_task_timeout,
+            progress_interval=settings.mj_progress_interval,
+        )
+        return cls(
+            settings,
+            wenwen,
+            storage,
+            conversations,
+            ModelCatalog(wenwen),
+            TurnRegistry(),
+            MidjourneyService(mj_client, storage.mj),
+            poller,
+        )
 
     async def close(self) -> None:
         await self.wenwen.aclose()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .conversations import ConversationRepository
 from .db import Database
+from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import ChatKey, ChatSettings, MessageStatus, StoredMessage
 from .settings import ChatSettingsRepository
 from .usage import UsageRepository, UsageRow
@@ -21,11 +22,14 @@ class Storage:
     conversations: ConversationRepository
     settings: ChatSettingsRepository
     usage: UsageRepository
+    mj: MjTaskRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> "Storage":
         db = await Database.open(path)
-        return cls(db, ConversationRepository(db), ChatSettingsRepository(db), UsageRepository(db))
+        return cls(
+            db, ConversationRepository(db), ChatSettingsRepository(db), UsageRepository(db), MjTaskRepository(db)
+        )
 
     async def close(self) -> None:
         await self.db.close()
@@ -38,6 +42,10 @@ __all__ = [
     "ConversationRepository",
     "Database",
     "MessageStatus",
+    "MjButtonRow",
+    "MjStatus",
+    "MjTaskRepository",
+    "MjTaskRow",
     "Storage",
     "StoredMessage",
     "UsageRepository",

@@ -49,4 +49,45 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, day, model)
     )
     """,
+    # 2: Midjourney tasks and their buttons (callback data carries the short button row id)
+    """
+    CREATE TABLE mj_tasks (
+        id                  INTEGER PRIMARY KEY,
+        task_id             TEXT UNIQUE,
+        chat_id             INTEGER NOT NULL,
+        thread_id           INTEGER NOT NULL DEFAULT 0,
+        user_id             INTEGER NOT NULL,
+        lang                TEXT    NOT NULL DEFAULT 'en',
+        action              TEXT    NOT NULL,
+        parent_id           INTEGER REFERENCES mj_tasks (id),
+        status              TEXT    NOT NULL,
+        progress            INTEGER NOT NULL DEFAULT 0,
+        prompt              TEXT    NOT NULL DEFAULT '',
+        final_prompt        TEXT    NOT NULL DEFAULT '',
+        fail_reason         TEXT    NOT NULL DEFAULT '',
+        image_url           TEXT    NOT NULL DEFAULT '',
+        reply_to            INTEGER,
+        progress_message_id INTEGER,
+        progress_is_photo   INTEGER NOT NULL DEFAULT 0,
+        modal_message_id    INTEGER,
+        result_message_id   INTEGER,
+        created_at          REAL    NOT NULL,
+        updated_at          REAL    NOT NULL,
+        shown_at            REAL    NOT NULL DEFAULT 0
+    );
+    CREATE INDEX mj_tasks_by_status ON mj_tasks (status);
+    CREATE INDEX mj_tasks_by_result ON mj_tasks (chat_id, result_message_id);
+    CREATE INDEX mj_tasks_by_modal ON mj_tasks (chat_id, modal_message_id);
+
+    CREATE TABLE mj_buttons (
+        id         INTEGER PRIMARY KEY,
+        task_row   INTEGER NOT NULL REFERENCES mj_tasks (id) ON DELETE CASCADE,
+        custom_id  TEXT    NOT NULL,
+        label      TEXT    NOT NULL DEFAULT '',
+        emoji      TEXT    NOT NULL DEFAULT '',
+        position   INTEGER NOT NULL,
+        pressed_at REAL,
+        UNIQUE (task_row, custom_id)
+    )
+    """,
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from . import buttons, commands, model
+from . import buttons, commands, imagine, mj_photos, model
 from .access import gate
 from .chat import on_text
 from .errors import on_error
 
-COMMANDS = ("start", "help", "new", "model", "system", "stop", "retry")
+COMMANDS = ("start", "help", "new", "model", "system", "stop", "retry", "imagine", "blend", "describe", "seed")
 
 
 # Edits of old messages are not new questions.
@@ -18,7 +18,11 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(TypeHandler(Update, gate), group=-1)
+    app.add_handler(TypeHandler(Update, gate), group=-2)
+    # A reply to a Midjourney prompt question is that task's prompt, not a chat message.
+    app.add_handler(
+        MessageHandler(NEW_MESSAGES & filters.REPLY & filters.TEXT & ~filters.COMMAND, imagine.prompt_reply), group=-1
+    )
     command_handlers = {
         "start": commands.start,
         "help": commands.help_command,
@@ -27,11 +31,17 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "system": commands.system,
         "stop": commands.stop,
         "retry": commands.retry,
+        "imagine": imagine.imagine,
+        "seed": imagine.seed,
+        "describe": mj_photos.describe_command,
+        "blend": mj_photos.blend_command,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.PHOTO, mj_photos.on_mj_photo))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=r"^stop$"))
+    app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=r"^mj:"))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=r"^models?:"))
     app.add_handler(CallbackQueryHandler(buttons.unknown_button))
     app.add_error_handler(on_error)

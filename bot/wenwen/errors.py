@@ -23,6 +23,9 @@ class ErrorKind(StrEnum):
     UPSTREAM = "upstream"
     NETWORK = "network"
     TRUNCATED = "truncated"
+    NOT_FOUND = "not_found"
+    BANNED = "banned"
+    QUEUE_FULL = "queue_full"
 
 
 class WenwenError(Exception):

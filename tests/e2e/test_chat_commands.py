@@ -158,9 +158,7 @@ async def test_not_modified_on_a_group_edit_counts_as_success(
     assert tg.chat_messages(group)[0].reply_markup is None
 
 
-async def test_an_edited_message_does_not_start_another_turn(
-    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
-) -> None:
+async def test_an_edited_message_does_not_start_another_turn(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
     message_id = tg.send_text(ALICE, "original", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
     original = tg.get_message(ALICE, message_id)

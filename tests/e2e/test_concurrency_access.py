@@ -89,7 +89,18 @@ async def test_command_menu_is_registered_in_english_and_chinese(tg: FakeTelegra
     await tg.wait_for(lambda: len(tg.calls_of("setMyCommands")) == 4)
     english = tg.commands_for({"type": "all_private_chats"}, "")
     chinese = tg.commands_for({"type": "all_private_chats"}, "zh")
-    assert [c["command"] for c in english] == ["help", "new", "model", "system", "stop", "retry"]
+    assert [c["command"] for c in english] == [
+        "help",
+        "new",
+        "model",
+        "system",
+        "stop",
+        "retry",
+        "imagine",
+        "blend",
+        "describe",
+        "seed",
+    ]
     assert chinese[1]["description"] == "开始新的对话"
 
 

@@ -1,0 +1,163 @@
+"""One poller for the whole process: all pending tasks in one list-by-condition call per tick."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.wenwen import WenwenError
+from bot.wenwen.mj import MidjourneyClient
+from bot.wenwen.mj_types import MjTask
+from storage import MjStatus, MjTaskRepository, MjTaskRow
+
+from .buttons import DESCRIBE_PREFIX, FILE, SEED, is_upscale_result, parse_describe_prompts, usable
+from .events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
+
+log = logging.getLogger("bot.mj")
+
+# Upstream statuses (wenwen-api.md §2.5); "" means new-api has not polled the task yet.
+_RUNNING = {"IN_PROGRESS"}
+_DONE = {"SUCCESS"}
+_FAILED = {"FAILURE", "CANCEL"}
+_RESULT_LIMIT = 50_000_000
+_PREVIEW_LIMIT = 10_000_000  # Telegram's photo upload limit
+
+
+class MjPoller:
+    def __init__(
+        self, client: MidjourneyClient, tasks: MjTaskRepository, *, timeout: float, progress_interval: float
+    ) -> None:
+        self._client = client
+        self._tasks = tasks
+        self._timeout = timeout
+        self._progress_interval = progress_interval
+
+    async def recover(self) -> int:
+        """After a restart: a submit that was in flight is never sent again; half deliveries are redone."""
+        for task in await self._tasks.with_status(MjStatus.SUBMITTING):
+            await self._tasks.update(
+                task.id, status=MjStatus.FAILED, fail_reason="interrupted by a restart before it was confirmed"
+            )
+        for task in await self._tasks.with_status(MjStatus.DELIVERING):
+            await self._tasks.update(task.id, status=MjStatus.SUCCEEDED)
+        return len(await self._tasks.with_status(MjStatus.SUBMITTED, MjStatus.RUNNING))
+
+    async def tick(self) -> list[MjPollEvent]:
+        events: list[MjPollEvent] = []
+        pending = await self._tasks.with_status(MjStatus.SUBMITTED, MjStatus.RUNNING)
+        if pending:
+            events.extend(await self._poll(pending))
+        # Results and failures not yet in the chat (this tick's, or left by a crash) are delivered once.
+        for task in await self._tasks.with_status(MjStatus.SUCCEEDED):
+            if await self._tasks.claim(task.id, (MjStatus.SUCCEEDED,), MjStatus.DELIVERING):
+                events.append(await self._finished(task))
+        for task in await self._tasks.with_status(MjStatus.FAILED):
+            if await self._tasks.claim(task.id, (MjStatus.FAILED,), MjStatus.CLOSED):
+                timed_out = task.fail_reason.startswith("timeout")
+                events.append(MjFailed(task, task.fail_reason.removeprefix("timeout:"), timed_out))
+        return events
+
+    async def _poll(self, pending: list[MjTaskRow]) -> list[MjPollEvent]:
+        by_task_id = {task.task_id: task for task in pending if task.task_id}
+        try:
+            remote = await self._client.list_by_ids(list(by_task_id))
+        except WenwenError as error:
+            log.warning("mj poll failed (%s); trying again next tick", error)
+            remote = []
+        events: list[MjPollEvent] = []
+        seen: set[str] = set()
+        for upstream in remote:
+            task = by_task_id.get(upstream.id)
+            if task is None:
+                continue
+            seen.add(upstream.id)
+            event = await self._apply(task, upstream)
+            if event is not None:
+                events.append(event)
+        now = time.time()
+        for task in pending:
+            if now - task.created_at > self._timeout and await self._tasks.claim(
+                task.id, (MjStatus.SUBMITTED, MjStatus.RUNNING), MjStatus.FAILED
+            ):
+                await self._tasks.update(task.id, fail_reason=f"timeout:{int(self._timeout)}")
+        return events
+
+    async def _apply(self, task: MjTaskRow, upstream: MjTask) -> MjPollEvent | None:
+        status = (upstream.status or "").upper()
+        action = (upstream.action or task.action).upper()
+        if status in _DONE:
+            await self._tasks.update(
+                task.id,
+                status=MjStatus.SUCCEEDED,
+                progress=100,
+                image_url=upstream.imageUrl or "",
+                final_prompt=upstream.final_prompt or upstream.promptEn or task.prompt,
+                action=action,
+            )
+            await self._store_buttons(task.id, upstream, action)
+            return None  # delivered by tick() right after, through the claim
+        if status in _FAILED:
+            await self._tasks.update(
+                task.id, status=MjStatus.FAILED, fail_reason=(upstream.failReason or status)[:500], action=action
+            )
+            return None
+        if status == "MODAL":
+            if await self._tasks.claim(task.id, (MjStatus.SUBMITTED, MjStatus.RUNNING), MjStatus.MODAL):
+                refreshed = await self._tasks.get(task.id)
+                return MjNeedsPrompt(refreshed) if refreshed else None
+            return None
+        percent = upstream.percent
+        new_status = MjStatus.RUNNING if status in _RUNNING else MjStatus.SUBMITTED
+        changed = new_status != task.status or (percent is not None and percent != task.progress)
+        if not changed:
+            return None
+        await self._tasks.update(
+            task.id, status=new_status, progress=percent or 0, image_url=upstream.imageUrl or "", action=action
+        )
+        if time.time() - task.shown_at < self._progress_interval:
+            return None  # the chat sees progress at most once per interval
+        await self._tasks.update(task.id, shown_at=time.time())
+        refreshed = await self._tasks.get(task.id)
+        if refreshed is None:
+            return None
+        return MjProgress(refreshed, percent, await self._first_preview(refreshed))
+
+    async def _first_preview(self, task: MjTaskRow) -> bytes | None:
+        """The grid preview, once: the progress message becomes a photo whose caption keeps updating."""
+        if not task.image_url or task.progress_is_photo or task.progress_message_id is None:
+            return None
+        try:
+            image, _ = await self._client.download_image(task.image_url, max_bytes=_PREVIEW_LIMIT)
+        except WenwenError as error:
+            log.info("mj preview of task %s not available: %s", task.task_id, error)
+            return None
+        return image
+
+    async def _store_buttons(self, row_id: int, upstream: MjTask, action: str) -> None:
+        buttons = [(b.customId or "", b.label or "", b.emoji or "") for b in upstream.buttons or [] if usable(b)]
+        if action == "DESCRIBE":
+            prompts = parse_describe_prompts(upstream.final_prompt)
+            buttons = [(f"{DESCRIBE_PREFIX}{i}", str(i + 1), "🎨") for i in range(len(prompts))]
+        else:
+            buttons.append((SEED, "", "🌱"))
+            if is_upscale_result(action):
+                buttons.append((FILE, "", "📄"))
+        await self._tasks.set_buttons(row_id, buttons)
+
+    async def _finished(self, task: MjTaskRow) -> MjFinished:
+        image: bytes | None = None
+        content_type = ""
+        if task.image_url:
+            try:
+                image, content_type = await self._client.download_image(task.image_url, max_bytes=_RESULT_LIMIT)
+            except WenwenError as error:
+                log.warning("mj result image of task %s could not be downloaded: %s", task.task_id, error)
+        prompts = parse_describe_prompts(task.final_prompt) if task.action == "DESCRIBE" else []
+        return MjFinished(task, image, content_type, await self._tasks.buttons(task.id), prompts)
+
+    async def delivered(self, task: MjTaskRow, message_id: int | None) -> None:
+        await self._tasks.update(task.id, status=MjStatus.DELIVERED, result_message_id=message_id)
+
+    async def delivery_failed(self, task: MjTaskRow, *, give_up: bool) -> None:
+        """Telegram refused the result: try again next tick, unless it never can succeed (bot blocked)."""
+        await self._tasks.update(task.id, status=MjStatus.CLOSED if give_up else MjStatus.SUCCEEDED)

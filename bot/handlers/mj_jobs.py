@@ -1,0 +1,56 @@
+"""The Midjourney poll: one JobQueue job for the whole process."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjProgress
+from bot.render.mj import MjRenderer, failure_text
+from bot.wiring import services_of
+
+from .imagine import ask_for_prompt
+
+log = logging.getLogger(__name__)
+
+
+async def poll_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask the gateway about every pending task at once, then show what changed."""
+    svc = services_of(context.bot_data)
+    renderer = MjRenderer(context.bot)
+    for event in await svc.mj_poller.tick():
+        try:
+            if isinstance(event, MjProgress):
+                new_id = await renderer.update_progress(event.task, event.percent, event.preview)
+                if new_id is not None:
+                    await svc.mj.progress_message_sent(event.task, new_id, is_photo=True)
+            elif isinstance(event, MjNeedsPrompt):
+                await ask_for_prompt(context, event.task)
+            elif isinstance(event, MjFinished):
+                await deliver(renderer, context, event)
+            elif isinstance(event, MjFailed):
+                await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
+                timeout_minutes = round(svc.settings.mj_task_timeout / 60)
+                await context.bot.send_message(
+                    event.task.chat.chat_id,
+                    failure_text(event, timeout_minutes),
+                    message_thread_id=event.task.chat.thread_id or None,
+                )
+        except TelegramError as error:  # one chat refusing must not stop the others' results
+            log.warning("mj update for task %s not shown: %s", event.task.task_id, error)
+
+
+async def deliver(renderer: MjRenderer, context: ContextTypes.DEFAULT_TYPE, event: MjFinished) -> None:
+    poller = services_of(context.bot_data).mj_poller
+    try:
+        message_id = await renderer.send_result(event)
+    except Forbidden as error:  # the user blocked the bot: the result can never arrive
+        log.info("mj result of task %s cannot be delivered: %s", event.task.task_id, error)
+        await poller.delivery_failed(event.task, give_up=True)
+        return
+    except TelegramError:
+        await poller.delivery_failed(event.task, give_up=False)
+        raise
+    await poller.delivered(event.task, message_id)

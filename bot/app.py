@@ -6,7 +6,7 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext
+from telegram.ext import Application, ApplicationBuilder, CallbackContext
 
 from .config import Settings
 from .handlers import COMMANDS, register
@@ -14,6 +14,7 @@ from .handlers.mj_jobs import poll_tick
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
 from .ordering import PerChatUpdateProcessor
+from .ratelimit import BotRateLimiter
 from .wiring import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(BotRateLimiter(max_retries=2))
         .concurrent_updates(PerChatUpdateProcessor())
         .connect_timeout(10)
         .read_timeout(30)

@@ -13,7 +13,7 @@ from bot.core.events import AnswerDelta, ReasoningDelta, TurnDone, TurnEvent, Tu
 from bot.i18n import t
 from bot.render.errors import failure_text
 from bot.render.keyboards import stop_keyboard
-from bot.render.stream import StreamingReply
+from bot.render.stream import LivePainter, StreamingReply
 from bot.render.telegram_io import Target, TelegramText
 from bot.wiring import Services
 
@@ -86,13 +86,30 @@ async def render_turn(
         interval=svc.settings.stream_interval_private if private else svc.settings.stream_interval_group,
         stop_markup=stop_keyboard(lang),
     )
-    await stream.begin()
+    painter = LivePainter(stream)
+    painter.start()  # the "Thinking…" draft goes out while the request is on its way
+    try:
+        await _show_events(svc, io, stream, painter, events, lang)
+    finally:
+        await painter.close()
+
+
+async def _show_events(
+    svc: Services,
+    io: TelegramText,
+    stream: StreamingReply,
+    painter: LivePainter,
+    events: AsyncIterator[TurnEvent],
+    lang: str,
+) -> None:
     async for event in events:
         if isinstance(event, AnswerDelta):
-            await stream.update(event.text)
-        elif isinstance(event, ReasoningDelta):
-            await stream.update("")  # keeps a draft alive while the model thinks
-        elif isinstance(event, TurnDone):
+            painter.push(event.text)
+            continue
+        if isinstance(event, ReasoningDelta):
+            continue  # the painter keeps the draft alive while the model thinks
+        await painter.close()
+        if isinstance(event, TurnDone):
             footer = t(lang, "stopped.suffix") if event.partial else None
             if svc.settings.show_usage_footer and not event.partial:
                 footer = f"— {event.model} · {event.prompt_tokens}+{event.completion_tokens} tokens"

@@ -9,6 +9,7 @@ is exactly the answer, split at 4096 UTF-16 units without losing a character.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -79,22 +80,41 @@ class StreamingReply:
             if self._use_drafts and now - self._last_sent_at > DRAFT_KEEPALIVE:
                 await self.begin()
             return
-        self._next_at = now + self._interval
         try:
             pieces = render_pieces(markdown)
             await self._freeze_completed(pieces)
             text, entities = pieces[-1] if pieces else ("", [])
             await self._show_live(text + CURSOR, entities)
+            # measured from the end of the call: a slow Telegram must mean fewer previews, not more
+            self._next_at = self._clock() + self._interval
         except RetryAfter as error:
             self._next_at = self._clock() + retry_seconds(error)
             log.info("flood control: live preview paused for %.0f s", retry_seconds(error))
         except BadRequest as error:
+            self._next_at = self._clock() + self._interval
             if self._use_drafts:
                 self._fall_back_to_edits(error)
             else:
                 log.warning("live preview edit refused: %s", error.message)
         except TelegramError as error:
+            self._next_at = self._clock() + self._interval
             log.warning("live preview failed: %s", error)
+
+    async def keepalive(self) -> None:
+        """Drafts vanish after ~30 s: repeat the last one while the model is quiet (thinking)."""
+        if not self._use_drafts or self._clock() - self._last_sent_at < DRAFT_KEEPALIVE:
+            return
+        text, entities = self._last_shown or ("", [])
+        try:
+            await self._io.draft(self._draft_id, text, entities)
+            self._last_sent_at = self._clock()
+        except TelegramError as error:
+            log.info("draft keepalive failed: %s", error)
+
+    @property
+    def next_update_at(self) -> float:
+        """When `update` will next show something (clock time)."""
+        return self._next_at
 
     async def finish(self, markdown: str, footer: str | None = None) -> list[int]:
         """Leave the whole answer in the chat, split as needed; returns the ids that hold it."""
@@ -168,3 +188,62 @@ class StreamingReply:
             log.info("drafts refused (%s); streaming by edits instead", error.message)
             self._use_drafts = False
             self._next_at = 0.0
+
+
+class LivePainter:
+    """Shows the latest state of a `StreamingReply` from its own task.
+
+    Reading the answer from the gateway never waits for Telegram: `push` only records the latest
+    text, and the painter sends whatever is newest when the throttle and Telegram allow. Texts
+    that arrive while a call is on its way are folded into the next one.
+    """
+
+    def __init__(self, reply: StreamingReply, clock: Callable[[], float] | None = None) -> None:
+        self._reply = reply
+        self._clock = clock or asyncio.get_running_loop().time
+        self._latest: str | None = None
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-preview")
+
+    def push(self, markdown: str) -> None:
+        self._latest = markdown
+        self._changed.set()
+
+    async def close(self) -> None:
+        """Stop painting; a call already on its way is allowed to finish (its message id matters)."""
+        self._closing = True
+        self._changed.set()
+        if self._task is not None:
+            try:
+                await self._task
+            except Exception:  # previews are best effort; the final message is what counts
+                log.exception("live preview task failed")
+
+    async def _run(self) -> None:
+        await self._reply.begin()
+        while not self._closing:
+            try:
+                await asyncio.wait_for(self._changed.wait(), DRAFT_KEEPALIVE)
+            except TimeoutError:
+                await self._reply.keepalive()
+                continue
+            self._changed.clear()
+            if self._closing:
+                return
+            delay = self._reply.next_update_at - self._clock()
+            if delay > 0:  # the throttle: wait out the interval, or until the answer is complete
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wait_closing(), delay)
+                if self._closing:
+                    return
+            if self._latest is not None:
+                await self._reply.update(self._latest)
+
+    async def _wait_closing(self) -> None:
+        while not self._closing:
+            self._changed.clear()
+            await self._changed.wait()

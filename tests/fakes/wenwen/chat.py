@@ -21,6 +21,7 @@ from .errors import (
     text_response,
 )
 from .gateway import distribute
+from .recording import RECORDED_KEY
 
 if TYPE_CHECKING:
     from .server import FakeWenwen
@@ -222,6 +223,8 @@ class _ChatRun:
             if sent:
                 await fake.sleep(reply.delay)
             await self._send(self._chunk({"content": piece}))
+            self.request[RECORDED_KEY].extra.setdefault("first_chunk_at", time.monotonic())
+            self.request[RECORDED_KEY].extra["last_chunk_at"] = time.monotonic()
             sent += 1
             if reply.hold is not None and not held:
                 held = True

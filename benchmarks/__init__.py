@@ -1,0 +1,1 @@
+"""Load scenarios that print figures (not run in CI); see benchmarks/README.md."""

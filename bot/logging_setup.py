@@ -46,7 +46,9 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
 def quiet_libraries() -> None:
     """Keep the loggers that print secrets quiet, whoever configured logging."""
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances" only means a poll outlasted its interval
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     # PTB logs the Bot API URL (with the token) and request parameters at DEBUG.
     logging.getLogger("telegram").setLevel(logging.INFO)

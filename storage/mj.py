@@ -175,8 +175,10 @@ class MjTaskRepository:
             "result_message_id",
             "shown_at",
             "prompt",
+            "action",
         }
-        assert fields and set(fields) <= allowed, fields
+        if not fields or not set(fields) <= allowed:  # column names go into the SQL text
+            raise ValueError(f"cannot update {sorted(fields)}")
         columns = ", ".join(f"{name} = ?" for name in fields)
         values = [v.value if isinstance(v, StrEnum) else v for v in fields.values()]
         async with self._db.transaction() as conn:

@@ -24,15 +24,16 @@ async def poll_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             if isinstance(event, MjProgress):
                 new_id = await renderer.update_progress(event.task, event.percent, event.preview)
-                if new_id is not None:
+                if new_id is not None:  # recorded before the old one goes: a crash leaves no orphan result
                     await svc.mj.progress_message_sent(event.task, new_id, is_photo=True)
+                    await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
             elif isinstance(event, MjNeedsPrompt):
                 await ask_for_prompt(context, event.task)
             elif isinstance(event, MjFinished):
                 await deliver(renderer, context, event)
             elif isinstance(event, MjFailed):
                 await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
-                timeout_minutes = round(svc.settings.mj_task_timeout / 60)
+                timeout_minutes = max(1, round(svc.settings.mj_task_timeout / 60))
                 await context.bot.send_message(
                     event.task.chat.chat_id,
                     failure_text(event, timeout_minutes),

@@ -79,6 +79,8 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
         return t(lang, "mj.invalid", reason=short(refused.message, 200))
     if refused.kind == ErrorKind.NOT_FOUND:
         return t(lang, "mj.not_found")
+    if refused.kind == ErrorKind.UPSTREAM and refused.message:  # the proxy's own words (no account, …)
+        return t(lang, "mj.failed", reason=short(refused.message, 300))
     key = f"error.{refused.kind}"
     text = t(lang, key) if key in MESSAGES else refused.message
     if refused.request_id:
@@ -111,7 +113,7 @@ class MjRenderer:
         return message.message_id
 
     async def update_progress(self, task: MjTaskRow, percent: int | None, preview: bytes | None) -> int | None:
-        """Edit the progress message; with a first preview it becomes a photo. Returns a new message id."""
+        """Edit the progress message; with a first preview a photo replaces it (its id is returned)."""
         text = short(progress_text(task, percent), CAPTION_LIMIT)
         if preview is not None:
             try:
@@ -123,8 +125,7 @@ class MjRenderer:
             except TelegramError as error:
                 log.info("mj preview not shown: %s", error)
             else:
-                await self.delete(task.chat.chat_id, task.progress_message_id)
-                return sent.message_id
+                return sent.message_id  # the caller records it, then deletes the old message
         if task.progress_message_id is None:
             return None
         try:

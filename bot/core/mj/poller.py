@@ -65,12 +65,10 @@ class MjPoller:
             log.warning("mj poll failed (%s); trying again next tick", error)
             remote = []
         events: list[MjPollEvent] = []
-        seen: set[str] = set()
-        for upstream in remote:
+        for upstream in _latest_per_task(remote):
             task = by_task_id.get(upstream.id)
             if task is None:
                 continue
-            seen.add(upstream.id)
             event = await self._apply(task, upstream)
             if event is not None:
                 events.append(event)
@@ -102,6 +100,8 @@ class MjPoller:
             )
             return None
         if status == "MODAL":
+            if task.modal_message_id is not None:
+                return None  # the prompt was given; new-api may still show the old MODAL row (see below)
             if await self._tasks.claim(task.id, (MjStatus.SUBMITTED, MjStatus.RUNNING), MjStatus.MODAL):
                 refreshed = await self._tasks.get(task.id)
                 return MjNeedsPrompt(refreshed) if refreshed else None
@@ -161,3 +161,22 @@ class MjPoller:
     async def delivery_failed(self, task: MjTaskRow, *, give_up: bool) -> None:
         """Telegram refused the result: try again next tick, unless it never can succeed (bot blocked)."""
         await self._tasks.update(task.id, status=MjStatus.CLOSED if give_up else MjStatus.SUCCEEDED)
+
+
+_STAGE = {"MODAL": 0, "": 1, "NOT_START": 1, "SUBMITTED": 2, "IN_PROGRESS": 3, "SUCCESS": 4, "FAILURE": 4, "CANCEL": 4}
+
+
+def _latest_per_task(remote: list[MjTask]) -> list[MjTask]:
+    """One entry per id, the furthest along.
+
+    After /mj/submit/modal new-api inserts a second row with the same id; list-by-condition can
+    return both, and the first one stays MODAL.
+    """
+    best: dict[str, MjTask] = {}
+    for task in remote:
+        current = best.get(task.id)
+        if current is None or _STAGE.get((task.status or "").upper(), 1) >= _STAGE.get(
+            (current.status or "").upper(), 1
+        ):
+            best[task.id] = task
+    return list(best.values())

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import chat
+from . import chat, mj
 from . import models as models_routes
 from .chat import Reply
 from .errors import (
@@ -34,6 +34,7 @@ from .errors import (
     not_implemented,
     relay_error,
 )
+from .mj import MidjourneyMixin
 from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest, maybe_json
 
 MAX_REQUEST_BODY = 32 << 20  # MAX_REQUEST_BODY_MB default 32
@@ -59,8 +60,8 @@ def _strip_bearer(value: str) -> str:
     return value
 
 
-class FakeWenwen:
-    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat)
+class FakeWenwen(MidjourneyMixin):
+    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj)
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:
         self.api_key = api_key

@@ -24,7 +24,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/model — choose the model; /model &lt;name&gt; sets it directly\n"
         "/system &lt;text&gt; — set the system prompt; /system clear — remove it; /system — show it\n"
         "/stop — stop the answer being written\n"
-        "/retry — write the last answer again\n\n"
+        "/retry — write the last answer again\n"
+        "/imagine &lt;prompt&gt; — draw with Midjourney (flags like --ar 16:9 pass through)\n"
+        "/blend — caption of an album of 2–5 photos; /describe — caption of a photo\n"
+        "/seed — reply to a Midjourney result\n\n"
         "In groups I answer when mentioned, when you reply to me, or on a command. "
         "Each forum topic is its own conversation.",
         "zh": "<b>命令</b>\n"
@@ -32,7 +35,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/model — 选择模型；/model &lt;名称&gt; 直接设置\n"
         "/system &lt;内容&gt; — 设置系统提示词；/system clear — 清除；/system — 查看\n"
         "/stop — 停止正在生成的回答\n"
-        "/retry — 重新生成上一条回答\n\n"
+        "/retry — 重新生成上一条回答\n"
+        "/imagine &lt;提示词&gt; — 用 Midjourney 画图（--ar 16:9 等参数会原样传递）\n"
+        "/blend — 作为 2–5 张图片相册的说明；/describe — 作为单张图片的说明\n"
+        "/seed — 回复一张 Midjourney 结果图获取种子\n\n"
         "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
     },
     # ------------------------------------------------------------ access

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     max_context_tokens: int = Field(default=16000, ge=500)
     max_answer_tokens: int | None = Field(default=None, ge=16)
 
+    # --- photos, voice, images ---
+    vision_model: str = "gpt-4o-mini"
+    image_history_turns: int = Field(default=3, ge=0, le=50)
+    transcribe_model: str = "whisper-1"
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    image_model: str = "dall-e-3"
+    image_edit_model: str = "gpt-image-1"
+
     # --- rendering ---
     stream_interval_private: float = Field(default=1.0, ge=0.05)
     stream_interval_group: float = Field(default=3.0, ge=0.5)

@@ -9,11 +9,13 @@ from storage import Storage
 
 from .config import Settings
 from .core.conversation import ConversationService
+from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
 from .core.turns import TurnRegistry
 from .wenwen import WenwenClient
+from .wenwen.media import MediaClient
 from .wenwen.mj import MidjourneyClient
 
 SERVICES_KEY = "services"
@@ -29,6 +31,7 @@ class Services:
     turns: TurnRegistry
     mj: MidjourneyService
     mj_poller: MjPoller
+    media: MediaService
 
     @classmethod
     async def create(cls, settings: Settings) -> Services:
@@ -46,6 +49,16 @@ class Services:
             default_model=settings.default_model,
             max_context_tokens=settings.max_context_tokens,
             max_answer_tokens=settings.max_answer_tokens,
+            vision_model=settings.vision_model,
+            image_history_turns=settings.image_history_turns,
+        )
+        media = MediaService(
+            MediaClient(wenwen.http),
+            transcribe_model=settings.transcribe_model,
+            tts_model=settings.tts_model,
+            tts_voice=settings.tts_voice,
+            image_model=settings.image_model,
+            edit_model=settings.image_edit_model,
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -63,6 +76,7 @@ class Services:
             TurnRegistry(),
             MidjourneyService(mj_client, storage.mj),
             poller,
+            media,
         )
 
     async def close(self) -> None:

@@ -9,7 +9,10 @@ from typing import Any
 from .db import Database
 from .models import ChatKey, MessageStatus, StoredMessage
 
-_COLUMNS = "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id"
+_COLUMNS = (
+    "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id, "
+    "attachments"
+)
 _PAGE = 64
 
 
@@ -26,6 +29,7 @@ def _row_to_message(row: Any) -> StoredMessage:
         tg_reply_ids=reply_ids,
         model=row["model"],
         user_id=row["user_id"],
+        attachments=tuple(json.loads(row["attachments"])) if row["attachments"] else (),
     )
 
 
@@ -77,12 +81,13 @@ class ConversationRepository:
         model: str | None = None,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
+        attachments: tuple[str, ...] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, "
-                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     role,
@@ -96,6 +101,7 @@ class ConversationRepository:
                     prompt_tokens,
                     completion_tokens,
                     time.time(),
+                    json.dumps(list(attachments)) if attachments else None,
                 ),
             )
             return int(cursor.lastrowid or 0)

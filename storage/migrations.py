@@ -90,4 +90,10 @@ MIGRATIONS: list[str] = [
         UNIQUE (task_row, custom_id)
     )
     """,
+    # 3: image references on messages (Telegram file ids, never bytes); per-chat voice and vision flags
+    """
+    ALTER TABLE messages ADD COLUMN attachments TEXT;
+    ALTER TABLE chat_settings ADD COLUMN voice_replies INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_settings ADD COLUMN vision_notice_shown INTEGER NOT NULL DEFAULT 0
+    """,
 ]

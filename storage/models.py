@@ -32,9 +32,12 @@ class StoredMessage:
     tg_reply_ids: tuple[int, ...] = field(default_factory=tuple)
     model: str | None = None
     user_id: int | None = None
+    attachments: tuple[str, ...] = ()  # Telegram file ids of images sent with the message
 
 
 @dataclass(frozen=True, slots=True)
 class ChatSettings:
     model: str | None = None
     system_prompt: str | None = None
+    voice_replies: bool = False
+    vision_notice_shown: bool = False

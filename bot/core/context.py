@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from bot.wenwen import ChatMessage
 from storage import StoredMessage
@@ -53,26 +57,58 @@ def history_budget(model: str, cap: int) -> int:
     return max(512, min(context_window(model) - ANSWER_RESERVE, cap))
 
 
-def build_messages(system_prompt: str | None, history: list[StoredMessage]) -> list[ChatMessage]:
-    """System prompt, then history verbatim.
+IMAGE_TOKENS = 850  # about what a 1024×1024 image costs at high detail
+IMAGE_PLACEHOLDER = "[image]"
 
+
+@dataclass(frozen=True, slots=True)
+class ImageData:
+    data: bytes
+    mime: str = "image/jpeg"
+
+    def part(self) -> dict[str, Any]:
+        url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
+        return {"type": "image_url", "image_url": {"url": url}}
+
+
+def build_messages(
+    system_prompt: str | None, history: list[StoredMessage], images: Mapping[str, ImageData] | None = None
+) -> list[ChatMessage]:
+    """System prompt, then history verbatim; images as data-URL parts where `images` has their bytes.
+
+    An image whose bytes are not given (too old to fetch again) becomes a "[image]" placeholder.
     Consecutive messages of one role (a question whose answer was lost in a crash, say) are
     joined, so every format's alternation rule holds and nothing the user said is dropped.
     A leading assistant message (left over after trimming) is dropped.
     """
-    turns: list[tuple[str, str]] = []
+    available = images or {}
+    turns: list[tuple[str, list[dict[str, Any]]]] = []
     for message in history:
-        if not message.content.strip():
+        parts: list[dict[str, Any]] = []
+        if message.content.strip():
+            parts.append({"type": "text", "text": message.content})
+        for file_id in message.attachments:
+            image = available.get(file_id)
+            parts.append(image.part() if image else {"type": "text", "text": IMAGE_PLACEHOLDER})
+        if not parts:
             continue
         if turns and turns[-1][0] == message.role:
-            turns[-1] = (message.role, f"{turns[-1][1]}\n\n{message.content}")
+            turns[-1][1].extend(parts)
         else:
-            turns.append((message.role, message.content))
+            turns.append((message.role, parts))
     while turns and turns[0][0] != "user":
         turns.pop(0)
     messages = [ChatMessage("system", system_prompt)] if system_prompt else []
-    messages.extend(ChatMessage("user" if role == "user" else "assistant", text) for role, text in turns)
+    for role, parts in turns:
+        messages.append(ChatMessage("user" if role == "user" else "assistant", _content(parts)))
     return messages
+
+
+def _content(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """Plain text stays a string (exactly what was said); anything with an image is a part list."""
+    if all(part["type"] == "text" for part in parts):
+        return "\n\n".join(part["text"] for part in parts)
+    return parts
 
 
 def quote_block(quoted: str) -> str:

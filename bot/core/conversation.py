@@ -19,12 +19,14 @@ from bot.wenwen import (
     WenwenClient,
     WenwenError,
 )
-from storage import ChatKey, MessageStatus, Storage, StoredMessage
+from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
 
-from .context import build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerDelta, TurnDone, TurnEvent, TurnFailed
+from .answer_media import AnswerMedia, display_text, storable_text
+from .context import IMAGE_TOKENS, ImageData, build_messages, estimate_tokens, history_budget, quote_block
+from .events import AnswerDelta, ModelSwitched, TurnDone, TurnEvent, TurnFailed
 from .events import ReasoningDelta as ReasoningUpdate
 from .stream_guard import until_stopped
+from .vision import ImageFetcher, images_for, sees_images
 
 log = logging.getLogger("bot.turn")
 
@@ -38,12 +40,21 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnImage:
+    """An image the user sent with this turn: its bytes now, its file id for later turns."""
+
+    file_id: str
+    image: ImageData
+
+
+@dataclass(frozen=True, slots=True)
 class UserTurn:
     chat: ChatKey
     user_id: int
     text: str
     tg_message_id: int | None = None
     quote: Quote | None = None
+    images: tuple[TurnImage, ...] = ()
 
 
 @dataclass(slots=True)
@@ -63,12 +74,17 @@ class ConversationService:
         default_model: str,
         max_context_tokens: int,
         max_answer_tokens: int | None = None,
+        vision_model: str = "gpt-4o-mini",
+        image_history_turns: int = 3,
     ) -> None:
         self._client = client
         self._storage = storage
         self._default_model = default_model
         self._max_context_tokens = max_context_tokens
         self._max_answer_tokens = max_answer_tokens
+        self._vision_model = vision_model
+        self._image_history_turns = image_history_turns
+        self._media = AnswerMedia(client.http)
 
     # ------------------------------------------------------------------ settings
 
@@ -84,13 +100,21 @@ class ConversationService:
     async def set_system_prompt(self, chat: ChatKey, prompt: str | None) -> None:
         await self._storage.settings.set_system_prompt(chat, prompt.strip() if prompt and prompt.strip() else None)
 
+    async def voice_replies(self, chat: ChatKey) -> bool:
+        return (await self._storage.settings.get(chat)).voice_replies
+
+    async def set_voice_replies(self, chat: ChatKey, enabled: bool) -> None:
+        await self._storage.settings.set_voice_replies(chat, enabled)
+
     async def new_conversation(self, chat: ChatKey) -> None:
         await self._storage.conversations.start_new(chat)
 
     # ------------------------------------------------------------------ turns
 
-    async def run_turn(self, turn: UserTurn, stop: asyncio.Event) -> AsyncIterator[TurnEvent]:
-        """Store the user's message at once, then stream and store the answer."""
+    async def run_turn(
+        self, turn: UserTurn, stop: asyncio.Event, fetch_image: ImageFetcher | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Store the user's message at once (images by file id), then stream and store the answer."""
         settings = await self._storage.settings.get(turn.chat)
         model = settings.model or self._default_model
         conversation = await self._storage.conversations.active(turn.chat)
@@ -104,14 +128,20 @@ class ConversationService:
             conversation,
             "user",
             content,
-            token_estimate=estimate_tokens(content),
+            token_estimate=estimate_tokens(content) + IMAGE_TOKENS * len(turn.images),
             user_id=turn.user_id,
             tg_message_id=turn.tg_message_id,
+            attachments=tuple(image.file_id for image in turn.images),
         )
-        async for event in self._answer(turn.chat, turn.user_id, conversation, model, settings.system_prompt, stop):
+        fresh = {image.file_id: image.image for image in turn.images}
+        async for event in self._answer(
+            turn.chat, turn.user_id, conversation, model, settings, stop, fresh, fetch_image
+        ):
             yield event
 
-    async def retry(self, chat: ChatKey, user_id: int, stop: asyncio.Event) -> AsyncIterator[TurnEvent]:
+    async def retry(
+        self, chat: ChatKey, user_id: int, stop: asyncio.Event, fetch_image: ImageFetcher | None = None
+    ) -> AsyncIterator[TurnEvent]:
         """Answer the last question again; the old answer is kept on disk, out of the context."""
         settings = await self._storage.settings.get(chat)
         model = settings.model or self._default_model
@@ -121,7 +151,7 @@ class ConversationService:
             return
         if last[-1].role == "assistant":
             await self._storage.conversations.supersede(last[-1].id)
-        async for event in self._answer(chat, user_id, conversation, model, settings.system_prompt, stop):
+        async for event in self._answer(chat, user_id, conversation, model, settings, stop, {}, fetch_image):
             yield event
 
     async def has_history(self, chat: ChatKey) -> bool:
@@ -138,13 +168,23 @@ class ConversationService:
         user_id: int,
         conversation: int,
         model: str,
-        system_prompt: str | None,
+        settings: ChatSettings,
         stop: asyncio.Event,
+        fresh: dict[str, ImageData],
+        fetch_image: ImageFetcher | None,
     ) -> AsyncIterator[TurnEvent]:
+        system_prompt = settings.system_prompt
         budget = history_budget(model, self._max_context_tokens)
         system_cost = estimate_tokens(system_prompt) if system_prompt else 0
         history = await self._storage.conversations.window(conversation, max(budget - system_cost, 256))
-        request = ChatRequest(model, build_messages(system_prompt, history), max_tokens=self._max_answer_tokens)
+        images = await images_for(history, fresh, fetch_image, self._image_history_turns)
+        if images and not sees_images(model) and self._vision_model != model:
+            yield ModelSwitched(self._vision_model, model, not settings.vision_notice_shown)
+            if not settings.vision_notice_shown:
+                await self._storage.settings.mark_vision_notice_shown(chat)
+            model = self._vision_model
+        messages = build_messages(system_prompt, history, images)
+        request = ChatRequest(model, messages, max_tokens=self._max_answer_tokens)
         progress = _Progress()
         started = time.monotonic()
         try:
@@ -182,8 +222,8 @@ class ConversationService:
             self._storage.conversations.add_message(
                 conversation,
                 "assistant",
-                progress.text,
-                token_estimate=estimate_tokens(progress.text),
+                storable_text(progress.text),
+                token_estimate=estimate_tokens(storable_text(progress.text)),
                 status=status,
                 model=model,
                 prompt_tokens=progress.prompt_tokens or None,
@@ -209,7 +249,7 @@ class ConversationService:
 def _apply(progress: _Progress, event: StreamEvent) -> TurnEvent | None:
     if isinstance(event, TextDelta):
         progress.text += event.text
-        return AnswerDelta(progress.text)
+        return AnswerDelta(display_text(progress.text))
     if isinstance(event, ReasoningDelta):
         progress.reasoning += event.text
         return ReasoningUpdate(progress.reasoning)

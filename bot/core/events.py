@@ -46,4 +46,20 @@ class TurnFailed:
     answer_id: int | None = None
 
 
-TurnEvent = AnswerDelta | ReasoningDelta | TurnDone | TurnFailed
+@dataclass(frozen=True, slots=True)
+class ModelSwitched:
+    """This turn has images the chat's model cannot see: `model` answers it instead."""
+
+    model: str
+    chat_model: str
+    first_time: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerImages:
+    """Images the answer carried (image models through chat), after its text."""
+
+    images: tuple[bytes, ...]
+
+
+TurnEvent = AnswerDelta | ReasoningDelta | TurnDone | TurnFailed | ModelSwitched | AnswerImages

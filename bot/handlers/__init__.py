@@ -5,12 +5,27 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from . import buttons, commands, imagine, mj_photos, model
+from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, voice
 from .access import gate
 from .chat import on_text
 from .errors import on_error
 
-COMMANDS = ("start", "help", "new", "model", "system", "stop", "retry", "imagine", "blend", "describe", "seed")
+COMMANDS = (
+    "start",
+    "help",
+    "new",
+    "model",
+    "system",
+    "stop",
+    "retry",
+    "imagine",
+    "blend",
+    "describe",
+    "seed",
+    "image",
+    "tts",
+    "voice",
+)
 
 
 # Edits of old messages are not new questions.
@@ -35,11 +50,17 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "seed": imagine.seed,
         "describe": mj_photos.describe_command,
         "blend": mj_photos.blend_command,
+        "image": image_commands.image,
+        "edit": image_commands.edit_command,
+        "tts": image_commands.tts,
+        "voice": image_commands.voice,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(MessageHandler(NEW_MESSAGES & filters.PHOTO, mj_photos.on_mj_photo))
+    app.add_handler(MessageHandler(NEW_MESSAGES & (filters.PHOTO | filters.Document.IMAGE), photos.on_photo))
+    app.add_handler(MessageHandler(NEW_MESSAGES & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), voice.on_voice))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, photos.on_other_file))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=r"^stop$"))
     app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=r"^mj:"))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=r"^models?:"))

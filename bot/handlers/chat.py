@@ -5,50 +5,32 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core.conversation import Quote, UserTurn
-from bot.core.events import AnswerDelta, ReasoningDelta, TurnDone, TurnEvent, TurnFailed
+from bot.core.conversation import UserTurn
+from bot.core.events import (
+    AnswerDelta,
+    AnswerImages,
+    ModelSwitched,
+    ReasoningDelta,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+)
 from bot.i18n import t
 from bot.render.errors import failure_text
 from bot.render.keyboards import stop_keyboard
+from bot.render.media import send_images
 from bot.render.stream import LivePainter, StreamingReply
 from bot.render.telegram_io import Target, TelegramText
 from bot.wiring import Services
 
+from .addressing import addressed_text, quote_of
 from .common import chat_key, language, services, thread_id_of
+from .media_io import speak_if_wanted, telegram_image_fetcher
 
 log = logging.getLogger(__name__)
-
-
-def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
-    """The text meant for the bot, or None when a group message is not for it.
-
-    Private chats: every message. Groups: a mention of the bot (removed from the text) or a
-    reply to one of the bot's messages.
-    """
-    text = message.text or ""
-    if message.chat.type == "private":
-        return text
-    mention = f"@{bot_username}".lower()
-    if mention in text.lower():
-        start = text.lower().index(mention)
-        return (text[:start] + text[start + len(mention) :]).strip()
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-        if not message.is_topic_message or replied.message_id != message.message_thread_id:
-            return text
-    return None
-
-
-def quote_of(message: Message) -> Quote | None:
-    """The replied-to message (not the topic's own header message) as a quote."""
-    replied = message.reply_to_message
-    if replied is None or (message.is_topic_message and replied.message_id == message.message_thread_id):
-        return None
-    text = replied.text or replied.caption or ""
-    return Quote(replied.message_id, text) if text.strip() else None
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,14 +45,26 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(language(update), "empty.text"))
         return
     turn = UserTurn(chat_key(update), user.id, text, message.message_id, quote_of(message))
+    await run_chat_turn(update, context, turn)
+
+
+async def run_chat_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: UserTurn) -> None:
+    """A conversation turn from any input (text, photo, transcript), then a spoken reply if the chat wants one."""
     svc = services(context)
     with svc.turns.running(turn.chat) as stop:
-        await render_turn(svc, update, context, svc.conversations.run_turn(turn, stop))
+        answer = await render_turn(
+            svc, update, context, svc.conversations.run_turn(turn, stop, telegram_image_fetcher(context.bot))
+        )
+    if answer:
+        await speak_if_wanted(update, context, answer)
 
 
 async def render_turn(
     svc: Services, update: Update, context: ContextTypes.DEFAULT_TYPE, events: AsyncIterator[TurnEvent]
-) -> None:
+) -> str | None:
+    """Stream a turn's events to the chat and leave the final answer (or a clear error) there.
+
+    Returns the answer's text when it completed."""
     """Stream a turn's events to the chat and leave the final answer (or a clear error) there."""
     message = update.effective_message
     chat = update.effective_chat
@@ -89,7 +83,7 @@ async def render_turn(
     painter = LivePainter(stream)
     painter.start()  # the "Thinking…" draft goes out while the request is on its way
     try:
-        await _show_events(svc, io, stream, painter, events, lang)
+        return await _show_events(svc, io, stream, painter, events, lang)
     finally:
         await painter.close()
 
@@ -101,15 +95,24 @@ async def _show_events(
     painter: LivePainter,
     events: AsyncIterator[TurnEvent],
     lang: str,
-) -> None:
+) -> str | None:
+    answer: str | None = None
     async for event in events:
         if isinstance(event, AnswerDelta):
             painter.push(event.text)
             continue
         if isinstance(event, ReasoningDelta):
             continue  # the painter keeps the draft alive while the model thinks
+        if isinstance(event, ModelSwitched):
+            if event.first_time:
+                await io.send(t(lang, "vision.switched", model=event.model, chat_model=event.chat_model), [])
+            continue
+        if isinstance(event, AnswerImages):
+            await send_images(io, event.images)
+            continue
         await painter.close()
         if isinstance(event, TurnDone):
+            answer = None if event.partial else event.text
             footer = t(lang, "stopped.suffix") if event.partial else None
             if svc.settings.show_usage_footer and not event.partial:
                 footer = f"— {event.model} · {event.prompt_tokens}+{event.completion_tokens} tokens"
@@ -125,3 +128,4 @@ async def _show_events(
             elif stream.message_ids:
                 await stream.finish("…")
             await io.send(failure_text(lang, event), [])
+    return answer

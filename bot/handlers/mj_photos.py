@@ -10,7 +10,6 @@ from telegram.ext import ContextTypes
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
-from .albums import collect
 from .common import language, services, thread_id_of
 from .imagine import command_argument, show_outcome
 
@@ -30,19 +29,6 @@ async def photo_data_url(context: ContextTypes.DEFAULT_TYPE, photo: PhotoSize) -
     return "data:image/jpeg;base64," + base64.b64encode(bytes(data)).decode()
 
 
-async def on_mj_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos whose caption is /blend or /describe (albums are gathered first)."""
-    message = update.effective_message
-    if message is None or not message.photo:
-        return
-    if message.media_group_id:
-        collect(context, message, _album_ready)
-    elif caption_command(message) == "/describe":
-        await _describe(context, message)
-    elif caption_command(message) == "/blend":
-        await message.reply_text(t(language(update), "mj.blend_usage"))
-
-
 async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/describe as a reply to a photo."""
     message = update.effective_message
@@ -52,7 +38,7 @@ async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if replied is None or not replied.photo:
         await message.reply_text(t(language(update), "mj.describe_usage"))
         return
-    await _describe(context, message, replied)
+    await describe_photo(context, message, replied)
 
 
 async def blend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +46,9 @@ async def blend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await update.effective_message.reply_text(t(language(update), "mj.blend_usage"))
 
 
-async def _describe(context: ContextTypes.DEFAULT_TYPE, message: Message, photo_message: Message | None = None) -> None:
+async def describe_photo(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, photo_message: Message | None = None
+) -> None:
     source = photo_message or message
     user = message.from_user
     if user is None:
@@ -75,11 +63,11 @@ async def _describe(context: ContextTypes.DEFAULT_TYPE, message: Message, photo_
     await show_outcome(context, message, lang, outcome)
 
 
-async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+async def blend_album(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
     captioned = next((m for m in parts if m.caption), parts[0])
     user = captioned.from_user
-    if user is None or caption_command(captioned) != "/blend":
-        return  # albums for other features (vision) are handled elsewhere
+    if user is None:
+        return
     lang = pick_language(user.language_code)
     photos = [m for m in parts if m.photo]
     if not 2 <= len(photos) <= 5:

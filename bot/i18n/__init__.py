@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .catalog import MESSAGES as _CHAT_MESSAGES
+from .catalog_media import MEDIA_MESSAGES
 from .catalog_mj import MJ_MESSAGES
 
-MESSAGES = {**_CHAT_MESSAGES, **MJ_MESSAGES}
+MESSAGES = {**_CHAT_MESSAGES, **MJ_MESSAGES, **MEDIA_MESSAGES}
 
 LANGUAGES = ("en", "zh")
 

@@ -83,34 +83,61 @@ class GatewayHttp:
         except httpx.TransportError as error:
             raise self.network_error(error) from None
 
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        files: Any = None,
+        data: dict[str, Any] | None = None,
+        retry_server_errors: bool = True,
+        error_parser: Callable[[int, bytes, Any], WenwenError] = error_from_response,
+    ) -> httpx.Response:
+        """A request whose non-2xx answers raise typed errors.
+
+        With retry_server_errors=False only requests that never left are sent again — for calls
+        that start something paid (a Midjourney submit, a transcription, an image) and must happen
+        at most once.
+        """
+
+        async def attempt() -> httpx.Response:
+            request = self.client.build_request(method, path, json=json, files=files, data=data)
+            response = await self.send(request)
+            if not 200 <= response.status_code < 300:
+                error = error_parser(response.status_code, response.content, response.headers)
+                if not retry_server_errors:
+                    error.retryable_override = False
+                raise error
+            return response
+
+        return await self.with_retries(attempt)
+
     async def request_json(
         self,
         method: str,
         path: str,
         *,
         json: Any = None,
+        files: Any = None,
+        data: dict[str, Any] | None = None,
         retry_server_errors: bool = True,
         error_parser: Callable[[int, bytes, Any], WenwenError] = error_from_response,
     ) -> tuple[Any, httpx.Headers]:
-        """A JSON request; non-2xx answers raise typed errors.
-
-        With retry_server_errors=False only requests that never left are sent again — for calls
-        that start something paid (a Midjourney submit) and must happen at most once.
-        """
-
-        async def attempt() -> tuple[Any, httpx.Headers]:
-            response = await self.send(self.client.build_request(method, path, json=json))
-            if not 200 <= response.status_code < 300:
-                error = error_parser(response.status_code, response.content, response.headers)
-                if not retry_server_errors:
-                    error.retryable_override = False
-                raise error
-            try:
-                return response.json(), response.headers
-            except ValueError:
-                raise error_parser(502, response.content, response.headers) from None
-
-        return await self.with_retries(attempt)
+        """`request`, with the body parsed as JSON (a non-JSON success body is an upstream error)."""
+        response = await self.request(
+            method,
+            path,
+            json=json,
+            files=files,
+            data=data,
+            retry_server_errors=retry_server_errors,
+            error_parser=error_parser,
+        )
+        try:
+            return response.json(), response.headers
+        except ValueError:
+            raise error_parser(502, response.content, response.headers) from None
 
     @asynccontextmanager
     async def open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:

@@ -100,6 +100,9 @@ async def test_command_menu_is_registered_in_english_and_chinese(tg: FakeTelegra
         "blend",
         "describe",
         "seed",
+        "image",
+        "tts",
+        "voice",
     ]
     assert chinese[1]["description"] == "开始新的对话"
 

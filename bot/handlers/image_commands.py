@@ -1,0 +1,107 @@
+"""/image (draw), /edit (a photo's caption), /tts (read aloud) and /voice (spoken replies)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import ContextTypes
+
+from bot.core.media import parse_image_flags
+from bot.i18n import t
+from bot.render.errors import failure_text
+from bot.render.media import send_images, sniff_image_mime
+from bot.render.telegram_io import Target, TelegramText
+from bot.wenwen import WenwenError
+
+from .common import chat_key, language, reply, services, thread_id_of
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, speak
+
+log = logging.getLogger(__name__)
+
+
+def _argument(text: str | None) -> str:
+    parts = (text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def _io(update: Update, context: ContextTypes.DEFAULT_TYPE) -> TelegramText:
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None
+    return TelegramText(context.bot, Target(chat.id, thread_id_of(message) or None))
+
+
+async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    lang = language(update)
+    media = services(context).media
+    request = parse_image_flags(_argument(message.text), media.image_model)
+    if not request.prompt:
+        await message.reply_text(t(lang, "image.usage"))
+        return
+    await chat_action(update, context, ChatAction.UPLOAD_PHOTO)
+    try:
+        images = await media.draw(request)
+    except WenwenError as error:
+        log.info("image generation failed: %s", error)
+        await message.reply_text(failure_text(lang, error, media.image_model), do_quote=True)
+        return
+    await send_images(_io(update, context), images)
+
+
+async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo with the caption `/edit <instruction>`: /v1/images/edits."""
+    message = update.effective_message
+    if message is None:
+        return
+    lang = language(update)
+    request = parse_image_flags(_argument(message.caption), "")
+    photo = message.photo[-1] if message.photo else message.document
+    if not request.prompt or photo is None:
+        await message.reply_text(t(lang, "edit.usage"))
+        return
+    if photo.file_size and photo.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+        await message.reply_text(t(lang, "file.too_big"))
+        return
+    await chat_action(update, context, ChatAction.UPLOAD_PHOTO)
+    data = await download(context.bot, photo.file_id)
+    try:
+        images = await services(context).media.edit(data, sniff_image_mime(data), request)
+    except WenwenError as error:
+        log.info("image edit failed: %s", error)
+        await message.reply_text(failure_text(lang, error), do_quote=True)
+        return
+    await send_images(_io(update, context), images)
+
+
+async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/edit typed as text: it belongs in a photo's caption."""
+    await reply(update, "edit.usage")
+
+
+async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    replied = message.reply_to_message
+    text = _argument(message.text) or ((replied.text or replied.caption or "") if replied else "")
+    if not text.strip():
+        await reply(update, "tts.usage")
+        return
+    await speak(update, context, text)
+
+
+async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/voice on|off, or /voice to toggle."""
+    message = update.effective_message
+    if message is None:
+        return
+    conversations = services(context).conversations
+    chat = chat_key(update)
+    wanted = _argument(message.text).lower()
+    enabled = wanted in ("on", "1", "yes", "开", "开启") if wanted else not await conversations.voice_replies(chat)
+    await conversations.set_voice_replies(chat, enabled)
+    await reply(update, "voice.on" if enabled else "voice.off")

@@ -1,0 +1,99 @@
+"""Photos and image files: a vision turn, or /edit, /describe, /blend by caption; albums as one."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.core.context import ImageData
+from bot.core.conversation import TurnImage, UserTurn
+from bot.i18n import pick_language, t
+from bot.render.media import sniff_image_mime
+from storage import ChatKey
+
+from .addressing import addressed_text, quote_of
+from .albums import collect
+from .chat import run_chat_turn
+from .common import language, thread_id_of
+from .image_commands import edit_photo
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT, download
+from .mj_photos import blend_album, caption_command, describe_photo
+
+log = logging.getLogger(__name__)
+ALBUM_MAX = 10
+
+
+def image_file(message: Message) -> tuple[str, int | None] | None:
+    """(file id, size) of the largest photo size, or of an image sent as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return document.file_id, document.file_size
+    return None
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or image_file(message) is None:
+        return
+    if message.media_group_id:
+        collect(context, message, _album_ready)
+        return
+    command = caption_command(message)
+    if command == "/describe":
+        await describe_photo(context, message)
+    elif command == "/blend":
+        await message.reply_text(t(language(update), "mj.blend_usage"))
+    elif command == "/edit":
+        await edit_photo(update, context)
+    else:
+        await _vision_turn(update, context, [message])
+
+
+async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+    captioned = next((m for m in parts if m.caption), parts[0])
+    if caption_command(captioned) == "/blend":
+        await blend_album(context, parts)
+        return
+    update = Update(update_id=0, message=captioned)  # the album answers as the captioned part
+    await _vision_turn(update, context, parts[:ALBUM_MAX])
+
+
+async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+    """The photos' exact bytes and the caption (or "describe this image") as one chat turn."""
+    message = next((m for m in parts if m.caption), parts[0])
+    user = message.from_user
+    if user is None:
+        return
+    caption = addressed_text(message, context.bot.username, context.bot.id)
+    if caption is None:
+        return  # a group photo not meant for the bot
+    lang = pick_language(user.language_code)
+    images: list[TurnImage] = []
+    for part in parts:
+        found = image_file(part)
+        if found is None:
+            continue
+        file_id, size = found
+        if size and size > TELEGRAM_DOWNLOAD_LIMIT:
+            await message.reply_text(t(lang, "file.too_big"))
+            return
+        data = await download(context.bot, file_id)
+        images.append(TurnImage(file_id, ImageData(data, sniff_image_mime(data))))
+    text = caption.strip() or t(lang, "vision.default_prompt")
+    chat = ChatKey(message.chat_id, thread_id_of(message))
+    await run_chat_turn(
+        update, context, UserTurn(chat, user.id, text, message.message_id, quote_of(message), tuple(images))
+    )
+
+
+async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Documents that are not images: say what the bot can read (in groups only when addressed)."""
+    message = update.effective_message
+    if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
+        return
+    await message.reply_text(t(language(update), "file.unsupported"))

@@ -1,0 +1,58 @@
+"""Photos, voice and image messages, in English and Chinese."""
+
+MEDIA_MESSAGES: dict[str, dict[str, str]] = {
+    "cmd.image": {
+        "en": "Draw an image (e.g. /image a cat --wide --hd)",
+        "zh": "生成图片（如 /image 一只猫 --wide --hd）",
+    },
+    "cmd.tts": {"en": "Read a text aloud", "zh": "朗读一段文字"},
+    "cmd.voice": {"en": "Spoken replies on or off", "zh": "开启或关闭语音回复"},
+    "vision.default_prompt": {"en": "Describe this image.", "zh": "请描述这张图片。"},
+    "vision.switched": {
+        "en": "👁 {chat_model} cannot see images, so {model} answers messages with pictures.",
+        "zh": "👁 {chat_model} 无法识别图片，带图片的消息将由 {model} 回答。",
+    },
+    "file.too_big": {
+        "en": "📦 This file is larger than 20 MB, the most Telegram lets bots download. Send a smaller one.",
+        "zh": "📦 文件超过 20 MB，Telegram 不允许机器人下载这么大的文件。请发送小一些的文件。",
+    },
+    "file.unsupported": {
+        "en": "📎 I can read photos and images, voice notes and audio, and text — not this kind of file.",
+        "zh": "📎 我可以处理图片、语音和音频以及文字，暂不支持这种文件。",
+    },
+    "voice.too_big": {
+        "en": "📦 This recording is larger than 25 MB, the most the transcription service accepts. Send a shorter one.",
+        "zh": "📦 这段录音超过 25 MB，超出了语音识别服务的上限。请发送短一些的录音。",
+    },
+    "voice.empty": {
+        "en": "🔇 I could not hear any words in that recording.",
+        "zh": "🔇 这段录音里没有识别到文字。",
+    },
+    "voice.transcript": {"en": "🎤 ", "zh": "🎤 "},
+    "voice.on": {
+        "en": "🔊 Spoken replies are on: answers also arrive as voice notes. /voice off turns them off.",
+        "zh": "🔊 已开启语音回复：回答也会以语音发送。发送 /voice off 关闭。",
+    },
+    "voice.off": {
+        "en": "🔇 Spoken replies are off. /voice on turns them on.",
+        "zh": "🔇 已关闭语音回复。发送 /voice on 开启。",
+    },
+    "tts.usage": {
+        "en": "Send /tts followed by the text to read, or reply /tts to a message.",
+        "zh": "请在 /tts 后写上要朗读的文字，或用 /tts 回复一条消息。",
+    },
+    "image.usage": {
+        "en": "Send /image followed by what to draw, e.g. /image a lighthouse at dusk --wide --hd\n"
+        "Options: --wide, --tall, --square, --hd, --size WxH, --quality, --style",
+        "zh": "请在 /image 后写上要画的内容，例如 /image 黄昏的灯塔 --wide --hd\n"
+        "选项：--wide、--tall、--square、--hd、--size 宽x高、--quality、--style",
+    },
+    "edit.usage": {
+        "en": "Send a photo with the caption /edit and what to change, e.g. /edit make the sky purple",
+        "zh": "请发送图片并写上说明 /edit 以及要修改的内容，例如 /edit 把天空变成紫色",
+    },
+    "image.failed": {
+        "en": "🖼 The image could not be made: {reason}",
+        "zh": "🖼 图片生成失败：{reason}",
+    },
+}

@@ -23,7 +23,7 @@ from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
 
 from .answer_media import AnswerMedia, display_text, storable_text
 from .context import IMAGE_TOKENS, ImageData, build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerDelta, ModelSwitched, TurnDone, TurnEvent, TurnFailed
+from .events import AnswerDelta, AnswerImages, ModelSwitched, TurnDone, TurnEvent, TurnFailed
 from .events import ReasoningDelta as ReasoningUpdate
 from .stream_guard import until_stopped
 from .vision import ImageFetcher, images_for, sees_images
@@ -195,7 +195,8 @@ class ConversationService:
         except WenwenError as error:
             answer_id = await self._store_answer(conversation, model, progress, MessageStatus.PARTIAL)
             self._log(chat, model, progress, started, f"error:{error.kind}")
-            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, progress.text, answer_id)
+            shown = display_text(progress.text)
+            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, shown, answer_id)
             return
         stopped = stop.is_set()
         status = MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE
@@ -210,7 +211,11 @@ class ConversationService:
                 return
             yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model)
             return
-        yield TurnDone(progress.text, model, answer_id, stopped, progress.prompt_tokens, progress.completion_tokens)
+        shown = display_text(progress.text)
+        yield TurnDone(shown, model, answer_id, stopped, progress.prompt_tokens, progress.completion_tokens)
+        pictures = await self._media.images_in(progress.text)
+        if pictures:
+            yield AnswerImages(pictures)
 
     async def _store_answer(
         self, conversation: int, model: str, progress: _Progress, status: MessageStatus

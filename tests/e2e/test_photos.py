@@ -1,0 +1,120 @@
+"""Photos: vision turns with the exact bytes, albums, the vision fallback, images in later turns."""
+
+from __future__ import annotations
+
+import base64
+
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.wenwen import FakeWenwen, Reply
+from tests.harness import ALICE, RunningBot
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF photo bytes \x00\x01\x02"
+
+
+def data_url(data: bytes, mime: str = "image/jpeg") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def chat_bodies(ww: FakeWenwen) -> list[dict]:
+    return [r.json for r in ww.requests_to("/v1/chat/completions")]
+
+
+async def test_photo_with_caption_sends_the_exact_bytes_and_the_caption(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    tg.send_media(ALICE, "photo", JPEG, caption="What breed is this dog?", user_id=ALICE)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
+    [body] = chat_bodies(ww)
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What breed is this dog?"},
+                {"type": "image_url", "image_url": {"url": data_url(JPEG)}},
+            ],
+        }
+    ]
+
+
+async def test_photo_without_caption_asks_to_describe_it_in_the_users_language(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    tg.send_media(ALICE, "photo", JPEG, user_id=ALICE, language_code="zh-hans")
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
+    assert chat_bodies(ww)[0]["messages"][0]["content"][0] == {"type": "text", "text": "请描述这张图片。"}
+
+
+async def test_an_album_of_three_is_one_request_with_three_images(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    photos = [JPEG + bytes([i]) for i in range(3)]
+    tg.send_media(ALICE, "photo", photos[0], caption="Compare these", media_group_id="a1", user_id=ALICE)
+    for photo in photos[1:]:
+        tg.send_media(ALICE, "photo", photo, media_group_id="a1", user_id=ALICE)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)), timeout=15)
+    [body] = chat_bodies(ww)
+    parts = body["messages"][0]["content"]
+    assert parts[0] == {"type": "text", "text": "Compare these"}
+    assert [p["image_url"]["url"] for p in parts[1:]] == [data_url(p) for p in photos]
+
+
+async def test_a_model_that_cannot_see_hands_photos_to_the_vision_model_and_says_so_once(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    tg.send_text(ALICE, "/model deepseek-reasoner", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    tg.send_media(ALICE, "photo", JPEG, caption="what is it", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 3)
+    notice = tg.chat_messages(ALICE)[1].text or ""
+    assert "deepseek-reasoner cannot see images" in notice and "gpt-4o-mini" in notice
+    tg.send_media(ALICE, "photo", JPEG + b"2", caption="and this", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 4)
+    assert [b["model"] for b in chat_bodies(ww)] == ["gpt-4o-mini", "gpt-4o-mini"]
+    tg.send_text(ALICE, "plain text again", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 5)
+    # the photos are still in the context, so the vision model keeps answering
+    assert chat_bodies(ww)[2]["model"] == "gpt-4o-mini"
+
+
+async def test_later_turns_see_the_image_again_and_the_database_keeps_only_its_file_id(
+    tg: FakeTelegram, ww: FakeWenwen, make_bot
+) -> None:
+    bot = await make_bot(image_history_turns=1)
+    tg.send_media(ALICE, "photo", JPEG, caption="Remember this picture", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    tg.send_text(ALICE, "What colour was it?", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    first_user = chat_bodies(ww)[1]["messages"][0]["content"]
+    assert {"type": "image_url", "image_url": {"url": data_url(JPEG)}} in first_user
+
+    tg.send_media(ALICE, "photo", JPEG + b"new", caption="A second picture", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 3)
+    tg.send_text(ALICE, "Compare both", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 4)
+    messages = chat_bodies(ww)[3]["messages"]
+    # only the newest picture is sent again (IMAGE_HISTORY_TURNS=1); the older one is a placeholder
+    assert messages[0]["content"] == "Remember this picture\n\n[image]"
+    assert {"type": "image_url", "image_url": {"url": data_url(JPEG + b"new")}} in messages[4]["content"]
+
+    stored = await bot.services.storage.conversations.all_messages(1)
+    assert all(base64.b64encode(JPEG).decode()[:20] not in m.content for m in stored)
+    assert len(stored[0].attachments) == 1 and stored[0].content == "Remember this picture"
+
+
+async def test_an_answer_with_images_arrives_as_photos_and_text(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    ww.script(Reply(text=f"Here is your picture:\n\n![result]({data_url(png, 'image/png')})\n\nEnjoy!"))
+    tg.send_text(ALICE, "draw a square", user_id=ALICE)
+    await tg.wait_for(lambda: any(m.kind == "photo" for m in tg.chat_messages(ALICE)))
+    kinds = [(m.kind, m.text) for m in tg.chat_messages(ALICE)]
+    assert kinds[0] == ("text", "Here is your picture:\n\nEnjoy!")
+    assert tg.chat_messages(ALICE)[1].file == png
+
+
+async def test_non_image_documents_get_a_clear_message(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    tg.send_media(ALICE, "document", b"%PDF-1.4 ...", file_name="report.pdf", user_id=ALICE)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
+    assert "not this kind of file" in (tg.chat_messages(ALICE)[0].text or "")
+    assert not ww.requests_to("/v1/chat/completions")

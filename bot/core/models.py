@@ -10,7 +10,7 @@ from bot.wenwen import ModelInfo, WenwenClient
 
 # Models the gateway lists that are not chat models (Midjourney, audio, images, embeddings…).
 _NOT_CHAT = re.compile(
-    r"^(mj_|swap_face|suno|whisper|tts-|dall-e|gpt-image|text-embedding|embedding|.*rerank|.*moderation|"
+    r"^(mj_|swap_face|suno|whisper|tts-|.*-tts|.*transcribe|dall-e|gpt-image|text-embedding|embedding|.*rerank|.*moderation|"
     r"sora|veo|kling|midjourney)",
     re.IGNORECASE,
 )

@@ -26,9 +26,13 @@ _DEFAULTS: list[tuple[str, str, list[str]]] = [
     ("claude-3-7-sonnet-20250219-thinking", "anthropic", ["anthropic", "openai"]),
     ("gemini-2.5-flash", "gemini", ["gemini", "openai"]),
     ("whisper-1", "openai", ["openai"]),
+    ("gpt-4o-transcribe", "openai", ["openai"]),
+    ("gpt-4o-mini-transcribe", "openai", ["openai"]),
     ("tts-1", "openai", ["openai"]),
+    ("tts-1-hd", "openai", ["openai"]),
     ("dall-e-3", "openai", ["image-generation"]),
     ("gpt-image-1", "openai", ["image-generation"]),
+    ("dall-e-2", "openai", ["image-generation"]),
     ("text-embedding-3-small", "openai", ["embeddings"]),
     *[
         (name, "custom", ["openai"])

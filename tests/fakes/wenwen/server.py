@@ -21,8 +21,9 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import chat, mj
+from . import audio, chat, images, mj
 from . import models as models_routes
+from .audio import AudioMixin
 from .chat import Reply
 from .errors import (
     REQUEST_ID_HEADER,
@@ -34,6 +35,7 @@ from .errors import (
     not_implemented,
     relay_error,
 )
+from .images import ImagesMixin
 from .mj import MidjourneyMixin
 from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest, maybe_json
 
@@ -60,8 +62,8 @@ def _strip_bearer(value: str) -> str:
     return value
 
 
-class FakeWenwen(MidjourneyMixin):
-    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj)
+class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin):
+    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images)
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:
         self.api_key = api_key

@@ -141,4 +141,9 @@ class MediaService:
         if data is not None:
             return data
         assert url is not None
-        return await self._client.download(url)  # dall-e URLs expire: fetch now, upload as bytes
+        try:
+            return await self._client.download(url)  # dall-e URLs expire: fetch now, upload as bytes
+        except WenwenError as error:
+            raise WenwenError(
+                f"the image link could not be downloaded ({error.message})", kind=ErrorKind.UPSTREAM
+            ) from None

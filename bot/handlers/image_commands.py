@@ -13,7 +13,7 @@ from bot.i18n import t
 from bot.render.errors import failure_text
 from bot.render.media import send_images, sniff_image_mime
 from bot.render.telegram_io import Target, TelegramText
-from bot.wenwen import WenwenError
+from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, language, reply, services, thread_id_of
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, speak
@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 def _argument(text: str | None) -> str:
     parts = (text or "").split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
+
+
+def image_error(lang: str, error: WenwenError, model: str = "") -> str:
+    """Account problems read as everywhere else; anything else names what went wrong with the image."""
+    if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.QUOTA, ErrorKind.RATE_LIMITED, ErrorKind.MODEL_UNAVAILABLE):
+        return failure_text(lang, error, model)
+    return t(lang, "image.failed", reason=error.message[:300])
 
 
 def _io(update: Update, context: ContextTypes.DEFAULT_TYPE) -> TelegramText:
@@ -47,7 +54,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         images = await media.draw(request)
     except WenwenError as error:
         log.info("image generation failed: %s", error)
-        await message.reply_text(failure_text(lang, error, media.image_model), do_quote=True)
+        await message.reply_text(image_error(lang, error, media.image_model), do_quote=True)
         return
     await send_images(_io(update, context), images)
 
@@ -72,7 +79,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         images = await services(context).media.edit(data, sniff_image_mime(data), request)
     except WenwenError as error:
         log.info("image edit failed: %s", error)
-        await message.reply_text(failure_text(lang, error), do_quote=True)
+        await message.reply_text(image_error(lang, error), do_quote=True)
         return
     await send_images(_io(update, context), images)
 

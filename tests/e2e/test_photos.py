@@ -105,12 +105,18 @@ async def test_an_answer_with_images_arrives_as_photos_and_text(
     tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
 ) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    ww.script(Reply(text=f"Here is your picture:\n\n![result]({data_url(png, 'image/png')})\n\nEnjoy!"))
-    tg.send_text(ALICE, "draw a square", user_id=ALICE)
-    await tg.wait_for(lambda: any(m.kind == "photo" for m in tg.chat_messages(ALICE)))
-    kinds = [(m.kind, m.text) for m in tg.chat_messages(ALICE)]
-    assert kinds[0] == ("text", "Here is your picture:\n\nEnjoy!")
-    assert tg.chat_messages(ALICE)[1].file == png
+    hosted = ww.mj_create_task()  # any image the gateway serves by URL
+    link = f"{ww.base_url}/mj/image/{hosted['id']}"
+    ww.script(Reply(text=f"Here you go:\n\n![one]({data_url(png, 'image/png')})\n\n![two]({link})\n\nEnjoy!"))
+    tg.send_text(ALICE, "draw two squares", user_id=ALICE)
+    await tg.wait_for(lambda: sum(m.kind == "photo" for m in tg.chat_messages(ALICE)) == 2)
+    messages = tg.chat_messages(ALICE)
+    assert (messages[0].kind, messages[0].text) == ("text", "Here you go:\n\nEnjoy!")
+    assert messages[1].file == png
+    assert messages[1].media_group_id is not None and messages[1].media_group_id == messages[2].media_group_id
+    assert messages[2].file is not None and messages[2].file.startswith(b"\x89PNG")
+    stored = await bot.services.storage.conversations.all_messages(1)
+    assert stored[1].content == f"Here you go:\n\n[image]\n\n![two]({link})\n\nEnjoy!"
 
 
 async def test_non_image_documents_get_a_clear_message(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:

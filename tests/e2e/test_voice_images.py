@@ -145,3 +145,22 @@ async def test_a_photo_data_url_is_base64_of_the_largest_size(
     await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
     part = chat_bodies(ww)[0]["messages"][0]["content"][1]
     assert part["image_url"]["url"] == "data:image/jpeg;base64," + base64.b64encode(JPEG).decode()
+
+
+async def test_a_round_video_note_is_transcribed_as_mp4(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    clip = b"\x00\x00\x00\x18ftypmp42 round video"
+    tg.send_media(ALICE, "video_note", clip, user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    filename, _, data = ww.requests_to("/v1/audio/transcriptions")[0].extra["files"]["file"]
+    assert (filename, data) == ("video_note.mp4", clip)
+
+
+async def test_a_photo_file_over_20_mb_is_refused_before_download(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (21 * 1024 * 1024)
+    tg.send_media(ALICE, "document", big, file_name="huge.png", user_id=ALICE)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
+    assert "20 MB" in (tg.chat_messages(ALICE)[0].text or "")
+    assert not tg.calls_of("getFile")
+    assert not ww.requests_to("/v1/chat/completions")

@@ -33,7 +33,7 @@ CHAT_ACTIONS = frozenset(
     "typing upload_photo record_video upload_video record_voice upload_voice upload_document choose_sticker "
     "find_location record_video_note upload_video_note".split()
 )
-MEDIA_KINDS = ("photo", "document", "voice", "audio", "video", "animation")
+MEDIA_KINDS = ("photo", "document", "voice", "audio", "video", "animation", "video_note")
 _FOLDERS = {
     "photo": ("photos", ".jpg"),
     "document": ("documents", ""),
@@ -41,6 +41,7 @@ _FOLDERS = {
     "audio": ("music", ".mp3"),
     "video": ("videos", ".mp4"),
     "animation": ("animations", ".mp4"),
+    "video_note": ("video_notes", ".mp4"),
 }
 PHOTO_MAX = 10_000_000
 UPLOAD_MAX = 50_000_000
@@ -302,6 +303,8 @@ class TelegramState:
             return {"photo": [ident | {"width": 1280, "height": 960}]}, ident["file_id"]
         if kind == "voice":
             return {"voice": ident | {"duration": duration, "mime_type": "audio/ogg"}}, ident["file_id"]
+        if kind == "video_note":  # round videos: square, no file name or mime type (Bot API VideoNote)
+            return {"video_note": ident | {"length": 384, "duration": duration}}, ident["file_id"]
         if kind in ("video", "animation"):
             fields = {kind: ident | {"width": 640, "height": 480, "duration": duration, "file_name": name}}
             return fields | ({"document": fields[kind]} if kind == "animation" else {}), ident["file_id"]

@@ -27,7 +27,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/retry — write the last answer again\n"
         "/imagine &lt;prompt&gt; — draw with Midjourney (flags like --ar 16:9 pass through)\n"
         "/blend — caption of an album of 2–5 photos; /describe — caption of a photo\n"
-        "/seed — reply to a Midjourney result\n\n"
+        "/seed — reply to a Midjourney result\n"
+        "/image &lt;prompt&gt; — draw an image; /edit &lt;instruction&gt; — caption of a photo to edit it\n"
+        "/tts &lt;text&gt; — read aloud; /voice on|off — spoken replies\n\n"
+        "Send photos to ask about them, and voice notes to talk.\n\n"
         "In groups I answer when mentioned, when you reply to me, or on a command. "
         "Each forum topic is its own conversation.",
         "zh": "<b>命令</b>\n"
@@ -38,7 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/retry — 重新生成上一条回答\n"
         "/imagine &lt;提示词&gt; — 用 Midjourney 画图（--ar 16:9 等参数会原样传递）\n"
         "/blend — 作为 2–5 张图片相册的说明；/describe — 作为单张图片的说明\n"
-        "/seed — 回复一张 Midjourney 结果图获取种子\n\n"
+        "/seed — 回复一张 Midjourney 结果图获取种子\n"
+        "/image &lt;提示词&gt; — 生成图片；/edit &lt;要求&gt; — 作为图片说明来修改图片\n"
+        "/tts &lt;文字&gt; — 朗读；/voice on|off — 语音回复\n\n"
+        "发送图片即可提问，发送语音即可对话。\n\n"
         "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
     },
     # ------------------------------------------------------------ access

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 from httpx_sse import EventSource
-from pydantic import ValidationError
 
 from .errors import WenwenStreamError, WenwenTruncatedError, error_from_stream_object
+from .formats import request_for
 from .http import REQUEST_ID_HEADER, GatewayHttp
 from .types import (
-    ChatChunk,
     ChatCompletion,
     ChatRequest,
     Finish,
@@ -69,41 +68,34 @@ class WenwenClient:
         return ChatCompletion.model_validate(body)
 
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """Streaming chat completions as typed events (§3.3).
+        """The answer as typed events, in whichever format the request names (§3.3, §4, §5).
 
-        Ends with `Finish`; raises `WenwenTruncatedError` when the stream ends without a
-        finish_reason and `WenwenStreamError` when it carries an error object. Never retried
-        once a byte of the answer has been received.
+        Ends with `Finish`; raises `WenwenTruncatedError` when the stream ends before its format's
+        end marker and `WenwenStreamError` when it carries an error. Never retried once a byte of
+        the answer has been received.
         """
-        async with self.http.open_stream("/v1/chat/completions", request.to_wire(stream=True)) as response:
+        path, body, headers, parser = request_for(request)
+        async with self.http.open_stream(path, body, headers) as response:
             request_id = response.headers.get(REQUEST_ID_HEADER)
+            parser.request_id = request_id  # type: ignore[attr-defined]
             if "text/event-stream" not in response.headers.get("content-type", ""):
+                if request.api_format != "chat":
+                    raise WenwenStreamError("the gateway did not stream the answer", request_id=request_id)
                 # Some upstreams ignore "stream": answer a whole completion instead.
                 async for event in self._events_from_whole_body(response, request_id):
                     yield event
                 return
-            finish: str | None = None
             try:
                 async for sse in EventSource(response).aiter_sse():
-                    if sse.data == "[DONE]":
-                        break
-                    if not sse.data:
-                        continue
-                    for event in _chunk_events(sse.data, request_id):
-                        if isinstance(event, Finish):
-                            finish = event.reason
-                        else:
-                            yield event
+                    for event in parser.feed(sse.event, sse.data):
+                        yield event
             except httpx.TransportError as error:
-                if finish is not None:  # the answer was complete; only the trailer was lost
-                    yield Finish(finish, request_id)
-                    return
-                raise WenwenTruncatedError(
-                    f"connection broke mid-answer ({type(error).__name__})", request_id=request_id
-                ) from None
-            if finish is None:
-                raise WenwenTruncatedError("the answer stream ended without a finish reason", request_id=request_id)
-            yield Finish(finish, request_id)
+                if not parser.finished:  # type: ignore[attr-defined]
+                    raise WenwenTruncatedError(
+                        f"connection broke mid-answer ({type(error).__name__})", request_id=request_id
+                    ) from None
+            for event in parser.close():
+                yield event
 
     async def _events_from_whole_body(
         self, response: httpx.Response, request_id: str | None
@@ -123,31 +115,3 @@ class WenwenClient:
         if completion.usage:
             yield UsageReport(completion.usage.prompt_tokens, completion.usage.completion_tokens)
         yield Finish(choice.finish_reason or "stop", request_id)
-
-
-def _chunk_events(data: str, request_id: str | None) -> list[StreamEvent]:
-    """Events of one `data:` frame of a chat-completions stream."""
-    try:
-        raw = json.loads(data)
-    except ValueError:
-        log.warning("ignoring a non-JSON stream frame (%d bytes)", len(data))
-        return []
-    if isinstance(raw, dict) and raw.get("error"):
-        raise error_from_stream_object(raw, request_id)
-    try:
-        chunk = ChatChunk.model_validate(raw)
-    except ValidationError:
-        raise WenwenStreamError("the gateway sent a malformed stream frame", request_id=request_id) from None
-    events: list[StreamEvent] = []
-    for choice in chunk.choices[:1]:
-        delta = choice.delta
-        reasoning = delta.reasoning_content or delta.reasoning
-        if reasoning:
-            events.append(ReasoningDelta(reasoning))
-        if delta.content:
-            events.append(TextDelta(delta.content))
-        if choice.finish_reason:
-            events.append(Finish(choice.finish_reason, request_id))
-    if chunk.usage and (chunk.usage.prompt_tokens or chunk.usage.completion_tokens):
-        events.append(UsageReport(chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
-    return events

@@ -140,11 +140,15 @@ class GatewayHttp:
             raise error_parser(502, response.content, response.headers) from None
 
     @asynccontextmanager
-    async def open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+    async def open_stream(
+        self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
         """Open a streaming POST, retrying while nothing of the answer has arrived yet."""
 
         async def attempt() -> httpx.Response:
-            request = self.client.build_request("POST", path, json=body, headers={"Accept": "text/event-stream"})
+            request = self.client.build_request(
+                "POST", path, json=body, headers={"Accept": "text/event-stream", **(headers or {})}
+            )
             response = await self.send(request, stream=True)
             if response.status_code != 200:
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -88,16 +89,57 @@ class ChatCompletion(BaseModel):
 
 # ---------------------------------------------------------------- requests
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.arguments or "{}")
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One message in the chat-completions shape; the other formats are converted from it.
+
+    `content` is text, or parts `{"type":"text"}` / `{"type":"image_url"}` (data URLs). An assistant
+    message may carry tool calls; a `tool` message answers one (`tool_call_id`).
+    """
+
     role: Role
     content: str | list[dict[str, Any]]
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"role": self.role, "content": self.content}
+        wire: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            wire["content"] = self.content or None
+            wire["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in self.tool_calls
+            ]
+        if self.tool_call_id is not None:
+            wire["tool_call_id"] = self.tool_call_id
+        return wire
+
+
+ApiFormat = Literal["chat", "responses", "messages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +148,15 @@ class ChatRequest:
     messages: list[ChatMessage]
     max_tokens: int | None = None
     extra: dict[str, Any] | None = None
+    api_format: ApiFormat = "chat"
+    tools: tuple[ToolSpec, ...] = ()
+    reasoning_effort: str | None = None  # OpenAI formats: low|medium|high
+    thinking_budget: int | None = None  # Anthropic: thinking.budget_tokens
+    web_search: bool = False  # Responses only
+    mcp_servers: tuple[dict[str, Any], ...] = ()  # Anthropic only
 
     def to_wire(self, *, stream: bool) -> dict[str, Any]:
+        """The chat-completions body."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": [m.to_wire() for m in self.messages],
@@ -117,6 +166,16 @@ class ChatRequest:
             body["stream_options"] = {"include_usage": True}
         if self.max_tokens is not None:
             body["max_tokens"] = self.max_tokens
+        if self.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in self.tools
+            ]
+        if self.reasoning_effort:
+            body["reasoning_effort"] = self.reasoning_effort
         if self.extra:
             body.update(self.extra)
         return body
@@ -147,4 +206,25 @@ class Finish:
     request_id: str | None = None
 
 
-StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finish
+@dataclass(frozen=True, slots=True)
+class ToolCallRequested:
+    """The model asks the bot to run a tool (all arguments received)."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerToolActivity:
+    """A tool the gateway's side ran (web search, a remote MCP server): shown, not run by the bot."""
+
+    name: str
+    detail: str
+
+
+StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finish | ToolCallRequested | Citation | ServerToolActivity

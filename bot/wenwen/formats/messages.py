@@ -1,0 +1,176 @@
+"""Anthropic messages (wenwen-api.md §5): thinking, tool use, remote MCP servers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import WenwenStreamError, WenwenTruncatedError, classify
+from ..types import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ReasoningDelta,
+    ServerToolActivity,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallRequested,
+    UsageReport,
+)
+from .common import load, split_data_url, text_of
+
+ANTHROPIC_VERSION = "2023-06-01"
+MCP_BETA = "mcp-client-2025-04-04"
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    blocks: list[dict[str, Any]] = []
+    for part in content:
+        if part.get("type") == "image_url":
+            split = split_data_url(part["image_url"]["url"])
+            if split:
+                media_type, data = split
+                blocks.append({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}})
+            else:
+                blocks.append({"type": "image", "source": {"type": "url", "url": part["image_url"]["url"]}})
+        elif part.get("text"):
+            blocks.append({"type": "text", "text": part["text"]})
+    return blocks
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    if message.role == "tool":
+        result = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": text_of(message.content)}
+        return {"role": "user", "content": [result]}
+    blocks = _blocks(message.content)
+    for call in message.tool_calls:
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.parsed_arguments()})
+    return {"role": message.role, "content": blocks}
+
+
+def _merged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anthropic wants user/assistant alternation: tool results join the user turn they belong to."""
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        if merged and merged[-1]["role"] == message["role"]:
+            merged[-1] = {"role": message["role"], "content": merged[-1]["content"] + message["content"]}
+        else:
+            merged.append(message)
+    return merged
+
+
+def body(request: ChatRequest) -> dict[str, Any]:
+    system = "\n\n".join(text_of(m.content) for m in request.messages if m.role == "system")
+    max_tokens = request.max_tokens or DEFAULT_MAX_TOKENS
+    wire: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": max_tokens,
+        "stream": True,
+        "messages": _merged([_message(m) for m in request.messages if m.role != "system"]),
+    }
+    if system:
+        wire["system"] = system
+    if request.thinking_budget:
+        budget = max(1024, request.thinking_budget)
+        wire["max_tokens"] = max(max_tokens, budget + 1024)  # the budget must stay below max_tokens
+        wire["thinking"] = {"type": "enabled", "budget_tokens": budget}
+    if request.tools:
+        wire["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools
+        ]
+    if request.mcp_servers:
+        wire["mcp_servers"] = list(request.mcp_servers)
+    return wire
+
+
+def headers(request: ChatRequest) -> dict[str, str]:
+    extra = {"anthropic-version": ANTHROPIC_VERSION}
+    if request.mcp_servers:
+        extra["anthropic-beta"] = MCP_BETA
+    return extra
+
+
+class Parser:
+    def __init__(self) -> None:
+        self.request_id: str | None = None
+        self._stop: str | None = None
+        self._blocks: dict[int, dict[str, Any]] = {}
+        self._calls: list[ToolCall] = []
+        self._input_tokens = 0
+
+    def feed(self, event: str, data: str) -> list[StreamEvent]:
+        raw = load(data, self.request_id)
+        if raw is None:
+            return []
+        kind = raw.get("type") or event
+        if kind == "message_start":
+            usage = (raw.get("message") or {}).get("usage") or {}
+            self._input_tokens = int(usage.get("input_tokens") or 0)
+        elif kind == "content_block_start":
+            return self._start(int(raw.get("index") or 0), raw.get("content_block") or {})
+        elif kind == "content_block_delta":
+            return self._delta(int(raw.get("index") or 0), raw.get("delta") or {})
+        elif kind == "content_block_stop":
+            return self._stop_block(int(raw.get("index") or 0))
+        elif kind == "message_delta":
+            delta = raw.get("delta") or {}
+            self._stop = str(delta.get("stop_reason") or self._stop or "end_turn")
+            usage = raw.get("usage") or {}
+            if usage:
+                return [UsageReport(self._input_tokens, int(usage.get("output_tokens") or 0))]
+        elif kind == "message_stop":
+            self._stop = self._stop or "end_turn"
+        elif kind == "error":
+            error = raw.get("error") or {}
+            message = str(error.get("message") or "upstream error")
+            code = str(error.get("type") or "") or None
+            raise WenwenStreamError(message, request_id=self.request_id, code=code, kind=classify(None, message, code))
+        return []
+
+    def _start(self, index: int, block: dict[str, Any]) -> list[StreamEvent]:
+        self._blocks[index] = {**block, "partial_json": ""}
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
+            return [TextDelta(str(block["text"]))]
+        if kind == "thinking" and block.get("thinking"):
+            return [ReasoningDelta(str(block["thinking"]))]
+        if kind == "mcp_tool_result":
+            content = block.get("content") or []
+            text = " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+            mark = "⚠️ " if block.get("is_error") else ""
+            return [ServerToolActivity("mcp_result", f"{mark}{text}".strip())]
+        return []
+
+    def _delta(self, index: int, delta: dict[str, Any]) -> list[StreamEvent]:
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return [TextDelta(str(delta.get("text") or ""))]
+        if kind == "thinking_delta":
+            return [ReasoningDelta(str(delta.get("thinking") or ""))]
+        if kind == "input_json_delta" and index in self._blocks:
+            self._blocks[index]["partial_json"] += str(delta.get("partial_json") or "")
+        return []  # signature_delta: nothing to show (thinking blocks are not sent back)
+
+    def _stop_block(self, index: int) -> list[StreamEvent]:
+        block = self._blocks.get(index) or {}
+        arguments = block.get("partial_json") or json.dumps(block.get("input") or {})
+        if block.get("type") == "tool_use":
+            self._calls.append(ToolCall(str(block.get("id")), str(block.get("name")), arguments))
+        if block.get("type") == "mcp_tool_use":
+            server = block.get("server_name") or ""
+            return [ServerToolActivity("mcp_call", f"{server}.{block.get('name')}({arguments})".lstrip("."))]
+        return []
+
+    def close(self) -> list[StreamEvent]:
+        if self._stop is None:
+            raise WenwenTruncatedError("the message stream ended without a stop reason", request_id=self.request_id)
+        finish = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}.get(self._stop, self._stop)
+        return [*(ToolCallRequested(call) for call in self._calls), Finish(finish, self.request_id)]
+
+    @property
+    def finished(self) -> bool:
+        return self._stop is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     image_model: str = "dall-e-3"
     image_edit_model: str = "gpt-image-1"
 
+    # --- chat formats, tools ---
+    model_formats: str = "claude-*=messages"
+    mcp_servers: Annotated[list[dict[str, str]], NoDecode] = Field(default_factory=list)
+
     # --- rendering ---
     stream_interval_private: float = Field(default=1.0, ge=0.05)
     stream_interval_group: float = Field(default=3.0, ge=0.5)
@@ -111,6 +116,31 @@ class Settings(BaseSettings):
         if not checked.startswith("https://"):
             raise ValueError("Telegram only delivers webhooks to https:// URLs")
         return checked
+
+    @field_validator("mcp_servers", mode="before")
+    @classmethod
+    def _mcp(cls, value: Any) -> list[dict[str, str]]:
+        """`name=https://…,other=https://…` or a JSON list of {"name","url"[, "authorization_token"]}."""
+        if isinstance(value, list):
+            items = value
+        elif not value or not str(value).strip():
+            return []
+        elif str(value).strip().startswith("["):
+            items = json.loads(str(value))
+        else:
+            items = []
+            for part in str(value).split(","):
+                name, _, url = part.partition("=")
+                items.append({"name": name.strip(), "url": url.strip()})
+        servers = []
+        for item in items:
+            if not isinstance(item, dict) or not item.get("name") or not item.get("url"):
+                raise ValueError("each MCP server needs a name and a url")
+            server = {"type": "url", "name": str(item["name"]), "url": _check_url(str(item["url"]))}
+            if item.get("authorization_token"):
+                server["authorization_token"] = str(item["authorization_token"])
+            servers.append(server)
+        return servers
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod

@@ -9,10 +9,12 @@ from storage import Storage
 
 from .config import Settings
 from .core.conversation import ConversationService
+from .core.formats import FormatChooser, parse_mapping
 from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
+from .core.tools import CurrentTime, GenerateImage, ToolRegistry
 from .core.turns import TurnRegistry
 from .wenwen import WenwenClient
 from .wenwen.media import MediaClient
@@ -43,6 +45,15 @@ class Services:
             retries=settings.wenwen_retries,
         )
         storage = await Storage.open(settings.database_path)
+        catalog = ModelCatalog(wenwen)
+        media = MediaService(
+            MediaClient(wenwen.http),
+            transcribe_model=settings.transcribe_model,
+            tts_model=settings.tts_model,
+            tts_voice=settings.tts_voice,
+            image_model=settings.image_model,
+            edit_model=settings.image_edit_model,
+        )
         conversations = ConversationService(
             wenwen,
             storage,
@@ -51,14 +62,9 @@ class Services:
             max_answer_tokens=settings.max_answer_tokens,
             vision_model=settings.vision_model,
             image_history_turns=settings.image_history_turns,
-        )
-        media = MediaService(
-            MediaClient(wenwen.http),
-            transcribe_model=settings.transcribe_model,
-            tts_model=settings.tts_model,
-            tts_voice=settings.tts_voice,
-            image_model=settings.image_model,
-            edit_model=settings.image_edit_model,
+            formats=FormatChooser(catalog, parse_mapping(settings.model_formats)),
+            tools=ToolRegistry([CurrentTime(), GenerateImage(media)]),
+            mcp_servers=tuple(settings.mcp_servers),
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -72,7 +78,7 @@ class Services:
             wenwen,
             storage,
             conversations,
-            ModelCatalog(wenwen),
+            catalog,
             TurnRegistry(),
             MidjourneyService(mj_client, storage.mj),
             poller,

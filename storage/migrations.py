@@ -96,4 +96,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE chat_settings ADD COLUMN voice_replies INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE chat_settings ADD COLUMN vision_notice_shown INTEGER NOT NULL DEFAULT 0
     """,
+    # 4: per-chat format override, thinking, web search, tools and language
+    """
+    ALTER TABLE chat_settings ADD COLUMN api_format TEXT;
+    ALTER TABLE chat_settings ADD COLUMN thinking INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_settings ADD COLUMN thinking_level TEXT NOT NULL DEFAULT 'medium';
+    ALTER TABLE chat_settings ADD COLUMN web_search INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_settings ADD COLUMN tools INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE chat_settings ADD COLUMN language TEXT
+    """,
 ]

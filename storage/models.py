@@ -41,3 +41,9 @@ class ChatSettings:
     system_prompt: str | None = None
     voice_replies: bool = False
     vision_notice_shown: bool = False
+    api_format: str | None = None  # None: chosen per model
+    thinking: bool = False
+    thinking_level: str = "medium"  # low | medium | high
+    web_search: bool = False
+    tools: bool = True
+    language: str | None = None  # None: the user's Telegram language

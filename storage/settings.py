@@ -7,7 +7,20 @@ import time
 from .db import Database
 from .models import ChatKey, ChatSettings
 
-_UNSET = object()
+SETTABLE = frozenset(
+    {
+        "model",
+        "system_prompt",
+        "voice_replies",
+        "vision_notice_shown",
+        "api_format",
+        "thinking",
+        "thinking_level",
+        "web_search",
+        "tools",
+        "language",
+    }
+)
 
 
 class ChatSettingsRepository:
@@ -17,7 +30,8 @@ class ChatSettingsRepository:
     async def get(self, chat: ChatKey) -> ChatSettings:
         async with self._db.read() as conn:
             async with conn.execute(
-                "SELECT model, system_prompt, voice_replies, vision_notice_shown FROM chat_settings "
+                "SELECT model, system_prompt, voice_replies, vision_notice_shown, api_format, thinking, "
+                "thinking_level, web_search, tools, language FROM chat_settings "
                 "WHERE chat_id = ? AND thread_id = ?",
                 (chat.chat_id, chat.thread_id),
             ) as cursor:
@@ -29,10 +43,16 @@ class ChatSettingsRepository:
             system_prompt=row["system_prompt"],
             voice_replies=bool(row["voice_replies"]),
             vision_notice_shown=bool(row["vision_notice_shown"]),
+            api_format=row["api_format"],
+            thinking=bool(row["thinking"]),
+            thinking_level=row["thinking_level"],
+            web_search=bool(row["web_search"]),
+            tools=bool(row["tools"]),
+            language=row["language"],
         )
 
     async def _upsert(self, chat: ChatKey, column: str, value: str | int | None) -> None:
-        if column not in ("model", "system_prompt", "voice_replies", "vision_notice_shown"):
+        if column not in SETTABLE:
             raise ValueError(column)  # the name goes into the SQL text
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -53,3 +73,16 @@ class ChatSettingsRepository:
 
     async def mark_vision_notice_shown(self, chat: ChatKey) -> None:
         await self._upsert(chat, "vision_notice_shown", 1)
+
+    async def set(self, chat: ChatKey, column: str, value: str | int | None) -> None:
+        """One setting; `column` must be one of SETTABLE."""
+        await self._upsert(chat, column, value)
+
+    async def languages(self) -> dict[ChatKey, str]:
+        """Chats with a language chosen in /settings (loaded once at start)."""
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT chat_id, thread_id, language FROM chat_settings WHERE language IS NOT NULL"
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return {ChatKey(row["chat_id"], row["thread_id"]): row["language"] for row in rows}

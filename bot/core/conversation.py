@@ -7,25 +7,25 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from bot.wenwen import (
+    ChatMessage,
     ChatRequest,
     ErrorKind,
-    Finish,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    UsageReport,
     WenwenClient,
     WenwenError,
 )
+from bot.wenwen.types import ApiFormat
 from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
 
+from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
 from .context import IMAGE_TOKENS, ImageData, build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerDelta, AnswerImages, ModelSwitched, TurnDone, TurnEvent, TurnFailed
-from .events import ReasoningDelta as ReasoningUpdate
-from .stream_guard import until_stopped
+from .events import AnswerImages, ModelSwitched, TurnDone, TurnEvent, TurnFailed
+from .formats import FormatChooser
+from .models import calls_tools
+from .tools import ToolRegistry
 from .vision import ImageFetcher, images_for, sees_images
 
 log = logging.getLogger("bot.turn")
@@ -57,12 +57,7 @@ class UserTurn:
     images: tuple[TurnImage, ...] = ()
 
 
-@dataclass(slots=True)
-class _Progress:
-    text: str = ""
-    reasoning: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
 
 
 class ConversationService:
@@ -76,6 +71,9 @@ class ConversationService:
         max_answer_tokens: int | None = None,
         vision_model: str = "gpt-4o-mini",
         image_history_turns: int = 3,
+        formats: FormatChooser | None = None,
+        tools: ToolRegistry | None = None,
+        mcp_servers: tuple[dict[str, Any], ...] = (),
     ) -> None:
         self._client = client
         self._storage = storage
@@ -85,6 +83,9 @@ class ConversationService:
         self._vision_model = vision_model
         self._image_history_turns = image_history_turns
         self._media = AnswerMedia(client.http)
+        self._formats = formats
+        self._tools = tools or ToolRegistry([])
+        self._mcp_servers = mcp_servers
 
     # ------------------------------------------------------------------ settings
 
@@ -183,15 +184,12 @@ class ConversationService:
             if not settings.vision_notice_shown:
                 await self._storage.settings.mark_vision_notice_shown(chat)
             model = self._vision_model
-        messages = build_messages(system_prompt, history, images)
-        request = ChatRequest(model, messages, max_tokens=self._max_answer_tokens)
-        progress = _Progress()
+        request = await self._request(model, settings, build_messages(system_prompt, history, images))
+        progress = Progress()
         started = time.monotonic()
         try:
-            async for event in until_stopped(self._client.chat_stream(request), stop):
-                update = _apply(progress, event)
-                if update is not None:
-                    yield update
+            async for update in stream_answer(self._client, request, self._tools, stop, progress):
+                yield update
         except WenwenError as error:
             answer_id = await self._store_answer(conversation, model, progress, MessageStatus.PARTIAL)
             self._log(chat, model, progress, started, f"error:{error.kind}")
@@ -211,14 +209,42 @@ class ConversationService:
                 return
             yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model)
             return
-        shown = display_text(progress.text)
-        yield TurnDone(shown, model, answer_id, stopped, progress.prompt_tokens, progress.completion_tokens)
-        pictures = await self._media.images_in(progress.text)
+        yield TurnDone(
+            display_text(progress.text),
+            model,
+            answer_id,
+            stopped,
+            progress.prompt_tokens,
+            progress.completion_tokens,
+            progress.reasoning,
+            tuple(progress.steps),
+            tuple(progress.sources),
+        )
+        pictures = (*progress.images, *await self._media.images_in(progress.text))
         if pictures:
             yield AnswerImages(pictures)
 
+    async def _request(self, model: str, settings: ChatSettings, messages: list[ChatMessage]) -> ChatRequest:
+        """The request in the model's format, with the chat's thinking, web search and tools."""
+        api_format: ApiFormat = "chat"
+        if self._formats is not None:
+            api_format = await self._formats.choose(model, settings.api_format, web_search=settings.web_search)
+        thinking = settings.thinking
+        budget = THINKING_BUDGETS.get(settings.thinking_level) if thinking and api_format == "messages" else None
+        return ChatRequest(
+            model,
+            messages,
+            max_tokens=self._max_answer_tokens,
+            api_format=api_format,
+            tools=self._tools.specs() if settings.tools and calls_tools(model) else (),
+            reasoning_effort=settings.thinking_level if thinking and api_format != "messages" else None,
+            thinking_budget=budget,
+            web_search=settings.web_search and api_format == "responses",
+            mcp_servers=self._mcp_servers if api_format == "messages" else (),
+        )
+
     async def _store_answer(
-        self, conversation: int, model: str, progress: _Progress, status: MessageStatus
+        self, conversation: int, model: str, progress: Progress, status: MessageStatus
     ) -> int | None:
         if not progress.text.strip():
             return None
@@ -237,7 +263,7 @@ class ConversationService:
         )
 
     @staticmethod
-    def _log(chat: ChatKey, model: str, progress: _Progress, started: float, status: str) -> None:
+    def _log(chat: ChatKey, model: str, progress: Progress, started: float, status: str) -> None:
         log.info(
             "turn chat=%s topic=%s model=%s prompt_tokens=%d completion_tokens=%d chars=%d latency=%.2fs status=%s",
             chat.chat_id,
@@ -249,21 +275,6 @@ class ConversationService:
             time.monotonic() - started,
             status,
         )
-
-
-def _apply(progress: _Progress, event: StreamEvent) -> TurnEvent | None:
-    if isinstance(event, TextDelta):
-        progress.text += event.text
-        return AnswerDelta(display_text(progress.text))
-    if isinstance(event, ReasoningDelta):
-        progress.reasoning += event.text
-        return ReasoningUpdate(progress.reasoning)
-    if isinstance(event, UsageReport):
-        progress.prompt_tokens = event.prompt_tokens
-        progress.completion_tokens = event.completion_tokens
-    if isinstance(event, Finish) and event.reason == "length":
-        log.info("answer hit the token limit (finish_reason=length)")
-    return None
 
 
 def _mentions(history: list[StoredMessage], tg_message_id: int) -> bool:

@@ -22,8 +22,26 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolStep:
+    """A tool runs: one of the bot's (`detail` empty) or one the gateway ran (web search, MCP)."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Web pages the answer cites (url, title), so far."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TurnDone:
-    """The answer ended. `partial` when /stop cut it short (the text is kept and stored)."""
+    """The answer ended. `partial` when /stop cut it short (the text is kept and stored).
+
+    `reasoning`, `steps` and `sources` are shown with the answer, never stored as it.
+    """
 
     text: str
     model: str
@@ -31,6 +49,9 @@ class TurnDone:
     partial: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning: str = ""
+    steps: tuple[tuple[str, str], ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +83,4 @@ class AnswerImages:
     images: tuple[bytes, ...]
 
 
-TurnEvent = AnswerDelta | ReasoningDelta | TurnDone | TurnFailed | ModelSwitched | AnswerImages
+TurnEvent = AnswerDelta | ReasoningDelta | TurnDone | TurnFailed | ModelSwitched | AnswerImages | ToolStep | Sources

@@ -17,6 +17,14 @@ _NOT_CHAT = re.compile(
 _NOT_CHAT_ENDPOINTS = {"image-generation", "embeddings", "jina-rerank", "openai-video"}
 
 
+# Reasoning-only models that reject the `tools` field (a refusal is also retried without tools).
+_NO_TOOLS = re.compile(r"(reasoner|deepseek-r1|qwq|o1-mini|o1-preview|-thinking$|search)", re.IGNORECASE)
+
+
+def calls_tools(model: str) -> bool:
+    return not _NO_TOOLS.search(model)
+
+
 def is_chat_model(model: ModelInfo) -> bool:
     if _NOT_CHAT.match(model.id):
         return False
@@ -34,9 +42,18 @@ class ModelCatalog:
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def chat_models(self) -> list[str]:
+    async def _refresh(self) -> None:
         async with self._lock:
             if time.monotonic() - self._fetched_at > self._ttl:
                 self._models = await self._client.list_models()
                 self._fetched_at = time.monotonic()
+
+    async def chat_models(self) -> list[str]:
+        await self._refresh()
         return sorted({m.id for m in self._models if is_chat_model(m)})
+
+    async def endpoint_types(self, model: str) -> set[str]:
+        """The formats the gateway says it serves the model in (empty when it does not say)."""
+        await self._refresh()
+        found = next((m for m in self._models if m.id == model), None)
+        return set(found.supported_endpoint_types or []) if found else set()

@@ -104,6 +104,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The system prompt is too long ({length} characters, at most {limit}).",
         "zh": "系统提示词过长（{length} 个字符，最多 {limit}）。",
     },
+    "thinking.label": {"en": "💭 Thinking…", "zh": "💭 思考中…"},
+    "sources.label": {"en": "🔗 Sources:", "zh": "🔗 来源："},
     "button.unknown": {"en": "This button is no longer valid.", "zh": "此按钮已失效。"},
     # ------------------------------------------------------------ gateway errors
     "error.invalid_key": {

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from .markdown import Chunk, render_pieces, tail
+from .markdown import Chunk, render_pieces, split, tail
 from .telegram_io import TelegramText, retry_seconds
 
 log = logging.getLogger(__name__)
@@ -71,17 +71,17 @@ class StreamingReply:
         except TelegramError as error:
             log.info("could not show the typing state: %s", error)
 
-    async def update(self, markdown: str) -> None:
-        """The answer so far; shown when the throttle allows."""
+    async def update(self, content: str | Chunk) -> None:
+        """The answer so far (Markdown, or already rendered text + entities); shown when the throttle allows."""
         now = self._clock()
         if now < self._next_at:
             return
-        if not markdown.strip():
+        if not (content if isinstance(content, str) else content[0]).strip():
             if self._use_drafts and now - self._last_sent_at > DRAFT_KEEPALIVE:
                 await self.begin()
             return
         try:
-            pieces = render_pieces(markdown)
+            pieces = render_pieces(content) if isinstance(content, str) else split(*content)
             await self._freeze_completed(pieces)
             text, entities = pieces[-1] if pieces else ("", [])
             await self._show_live(text + CURSOR, entities)
@@ -116,10 +116,13 @@ class StreamingReply:
         """When `update` will next show something (clock time)."""
         return self._next_at
 
-    async def finish(self, markdown: str, footer: str | None = None) -> list[int]:
+    async def finish(self, content: str | Chunk, footer: str | None = None) -> list[int]:
         """Leave the whole answer in the chat, split as needed; returns the ids that hold it."""
-        body = markdown if not footer else f"{markdown}\n\n{footer}"
-        pieces = render_pieces(body) or [(footer or "…", [])]
+        if isinstance(content, str):
+            body = content if not footer else f"{content}\n\n{footer}"
+            pieces = render_pieces(body) or [(footer or "…", [])]
+        else:
+            pieces = split(*content) or [("…", [])]
         slots: list[tuple[int, Chunk | None]] = list(self._frozen)
         if self._live_id is not None:
             slots.append((self._live_id, None))
@@ -201,7 +204,7 @@ class LivePainter:
     def __init__(self, reply: StreamingReply, clock: Callable[[], float] | None = None) -> None:
         self._reply = reply
         self._clock = clock or asyncio.get_running_loop().time
-        self._latest: str | None = None
+        self._latest: str | Chunk | None = None
         self._changed = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -209,8 +212,8 @@ class LivePainter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-preview")
 
-    def push(self, markdown: str) -> None:
-        self._latest = markdown
+    def push(self, content: str | Chunk) -> None:
+        self._latest = content
         self._changed.set()
 
     async def close(self) -> None:

@@ -10,6 +10,8 @@ from .types import (
     ReasoningDelta,
     StreamEvent,
     TextDelta,
+    ToolCall,
+    ToolSpec,
     UsageReport,
 )
 
@@ -22,6 +24,8 @@ __all__ = [
     "ReasoningDelta",
     "StreamEvent",
     "TextDelta",
+    "ToolCall",
+    "ToolSpec",
     "UsageReport",
     "WenwenClient",
     "WenwenError",

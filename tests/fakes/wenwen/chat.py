@@ -20,6 +20,7 @@ from .errors import (
     relay_error_body,
     text_response,
 )
+from .format_tools import finish_reason_for, tool_arguments, tool_call_id, tools_tokens
 from .gateway import distribute
 from .recording import RECORDED_KEY
 
@@ -58,6 +59,13 @@ class Reply:
     usage: dict[str, Any] | None = None  # default: estimated from the request and the text
     ping: bool = False  # ": PING" comments between frames
     hold: asyncio.Event | None = None  # pause after the first content chunk until set
+    # Each {"name": str, "arguments": dict (or a raw JSON string), optional "id"; for /v1/messages
+    # with mcp_servers also optional "server_name" and "result"}. The answer (after ``text``, so set
+    # text="" for a pure tool call) ends with the format's tool-call form; see format_tools.py.
+    tool_calls: list[dict[str, Any]] | None = None
+    citations: list[dict[str, Any]] | None = None  # Responses only: [{"url", "title", optional start/end_index}]
+    thinking_signature: str = "sig"  # /v1/messages: the signature_delta closing the thinking block
+    responses_failed: bool = False  # Responses: send mid_stream_error as response.failed, not an error event
 
 
 def split_text(text: str, chunks: int | None) -> list[str]:
@@ -82,7 +90,7 @@ def estimate_usage(messages: list[dict[str, Any]], reply: Reply, detailed: bool)
         return dict(reply.usage)
     prompt = max(1, _tokens("".join(message_text(m) for m in messages)))
     reasoning = _tokens(reply.reasoning)
-    completion = _tokens(reply.text) + reasoning
+    completion = _tokens(reply.text) + reasoning + tools_tokens(reply)
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -169,12 +177,23 @@ class _ChatRun:
         message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
         if reply.reasoning:
             message[reply.reasoning_field] = reply.reasoning
+        if reply.tool_calls:
+            message["content"] = reply.text or None
+            message["tool_calls"] = [
+                {
+                    "id": tool_call_id(call, "call_"),
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": tool_arguments(call)},
+                }
+                for call in reply.tool_calls
+            ]
+        finish = finish_reason_for(reply)
         return {
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}],
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
             "usage": estimate_usage(self.messages, reply, detailed=True),
             "system_fingerprint": self.fingerprint,
         }
@@ -193,6 +212,22 @@ class _ChatRun:
         chunk["usage"] = None
         return chunk
 
+    def _tool_call_deltas(self) -> list[dict[str, Any]]:
+        """Spec §3.3: per call one fragment with index/id/type/name and empty arguments, then
+        fragments with only index and an arguments piece."""
+        deltas: list[dict[str, Any]] = []
+        for index, call in enumerate(self.reply.tool_calls or []):
+            header = {
+                "index": index,
+                "id": tool_call_id(call, "call_"),
+                "type": "function",
+                "function": {"name": call["name"], "arguments": ""},
+            }
+            deltas.append({"tool_calls": [header]})
+            for piece in split_text(tool_arguments(call), None):
+                deltas.append({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        return deltas
+
     async def _send(self, payload: dict[str, Any] | str) -> None:
         assert self.resp is not None
         if self.reply.ping and self.frames:
@@ -205,12 +240,18 @@ class _ChatRun:
         reply, fake = self.reply, self.fake
         self.resp = web.StreamResponse(status=200, headers=SSE_HEADERS)
         await self.resp.prepare(self.request)
-        await self._send(self._chunk({"role": "assistant", "content": ""}, first=True))
+        tool_frames = self._tool_call_deltas()
+        if tool_frames and not reply.text and not reply.reasoning:
+            # a pure tool call: the first chunk carries the role and the first fragment (spec §3.3)
+            await self._send(self._chunk({"role": "assistant", "content": None, **tool_frames.pop(0)}, first=True))
+        else:
+            await self._send(self._chunk({"role": "assistant", "content": ""}, first=True))
 
         pieces = split_text(reply.text, reply.chunks)
         ends_early = reply.cut or reply.mid_stream_error is not None
         if ends_early and reply.cut_after is not None:
             pieces = pieces[: max(0, reply.cut_after)]
+            tool_frames = []
         reasoning = split_text(reply.reasoning, None)
         sent = 0
         for piece in reasoning:
@@ -231,11 +272,14 @@ class _ChatRun:
                 await fake.wait_event(reply.hold)
         if reply.hold is not None and not held:
             await fake.wait_event(reply.hold)
+        for delta in tool_frames:
+            await fake.sleep(reply.delay)
+            await self._send(self._chunk(delta))
 
         if reply.mid_stream_error is not None:
             await self._send({"error": reply.mid_stream_error})
         elif not reply.cut:
-            await self._send(self._chunk({}, reply.finish_reason))
+            await self._send(self._chunk({}, finish_reason_for(reply)))
             if self.include_usage:
                 await self._send(
                     {

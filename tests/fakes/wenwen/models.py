@@ -55,6 +55,10 @@ _DEFAULTS: list[tuple[str, str, list[str]]] = [
             "mj_upload",
         )
     ],
+    # Responses / Anthropic-format chat models (appended: the order above is relied on)
+    ("gpt-4.1", "openai", ["openai", "openai-response"]),
+    ("o4-mini", "openai", ["openai", "openai-response"]),
+    ("claude-sonnet-4-20250514", "anthropic", ["anthropic", "openai"]),
 ]
 
 DEFAULT_MODELS: list[dict[str, Any]] = [

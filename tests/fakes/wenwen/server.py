@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import audio, chat, images, mj
+from . import audio, chat, images, messages, mj, responses
 from . import models as models_routes
 from .audio import AudioMixin
 from .chat import Reply
@@ -63,7 +63,7 @@ def _strip_bearer(value: str) -> str:
 
 
 class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin):
-    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images)
+    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images, responses, messages)
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:
         self.api_key = api_key
@@ -73,6 +73,9 @@ class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin):
         self.streams_open = 0
         self.disconnects = 0
         self.chat_replies: deque[Reply] = deque()
+        # /v1/messages without max_tokens: None → Anthropic's 400 "max_tokens: Field required";
+        # a number → filled in like stock new-api's ClaudeHelper (GetDefaultMaxTokens, 8192).
+        self.messages_default_max_tokens: int | None = None
         self.models_errors: deque[tuple[int, str]] = deque()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -129,7 +132,8 @@ class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin):
 
     # ----------------------------------------------------------------- scripting
     def script(self, *replies: Reply) -> None:
-        """Queue answers for /v1/chat/completions (FIFO, one per valid request)."""
+        """Queue answers for /v1/chat/completions, /v1/responses and /v1/messages (one FIFO
+        shared by the three formats, one per valid request)."""
         self.chat_replies.extend(replies)
 
     def script_models_error(self, status: int, message: str) -> None:

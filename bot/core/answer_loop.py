@@ -1,0 +1,101 @@
+"""One answer from the gateway: stream it, run the tools the model calls, stream again (bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+
+from bot.wenwen import (
+    ChatMessage,
+    ChatRequest,
+    ErrorKind,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+    WenwenClient,
+    WenwenError,
+)
+from bot.wenwen.types import Citation, ServerToolActivity, ToolCall, ToolCallRequested
+
+from .answer_media import display_text
+from .events import AnswerDelta, Sources, ToolStep, TurnEvent
+from .events import ReasoningDelta as ReasoningUpdate
+from .stream_guard import until_stopped
+from .tools import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+MAX_TOOL_ROUNDS = 4
+
+
+@dataclass(slots=True)
+class Progress:
+    text: str = ""
+    reasoning: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    images: list[bytes] = field(default_factory=list)
+
+
+async def stream_answer(
+    client: WenwenClient, request: ChatRequest, tools: ToolRegistry, stop: asyncio.Event, progress: Progress
+) -> AsyncIterator[TurnEvent]:
+    """Events of the whole answer; tool results go back to the model, at most MAX_TOOL_ROUNDS times."""
+    for round_number in range(MAX_TOOL_ROUNDS + 1):
+        calls: list[ToolCall] = []
+        before = len(progress.text)
+        try:
+            async for event in until_stopped(client.chat_stream(request), stop):
+                if isinstance(event, ToolCallRequested):
+                    calls.append(event.call)
+                    continue
+                update = _apply(progress, event)
+                if update is not None:
+                    yield update
+        except WenwenError as error:
+            # Some models refuse the `tools` field; answer without tools rather than not at all.
+            if not (request.tools and error.kind == ErrorKind.BAD_REQUEST and len(progress.text) == before):
+                raise
+            log.info("the gateway refused tools for %s (%s); asking again without them", request.model, error)
+            request = replace(request, tools=())
+            continue
+        if stop.is_set() or not calls:
+            return
+        results: list[ChatMessage] = []
+        for call in calls:
+            progress.steps.append((call.name, ""))
+            yield ToolStep(call.name, "")
+            outcome = await tools.run(call)
+            progress.images.extend(outcome.images)
+            results.append(ChatMessage("tool", outcome.text, tool_call_id=call.id))
+        said = progress.text[before:]
+        messages = [*request.messages, ChatMessage("assistant", said, tool_calls=tuple(calls)), *results]
+        last_round = round_number + 1 >= MAX_TOOL_ROUNDS
+        request = replace(request, messages=messages, tools=() if last_round else request.tools)
+
+
+def _apply(progress: Progress, event: StreamEvent) -> TurnEvent | None:
+    if isinstance(event, TextDelta):
+        progress.text += event.text
+        return AnswerDelta(display_text(progress.text))
+    if isinstance(event, ReasoningDelta):
+        progress.reasoning += event.text
+        return ReasoningUpdate(progress.reasoning)
+    if isinstance(event, UsageReport):
+        progress.prompt_tokens += event.prompt_tokens
+        progress.completion_tokens += event.completion_tokens
+    if isinstance(event, Citation):
+        progress.sources.append((event.url, event.title))
+        return Sources(tuple(progress.sources))
+    if isinstance(event, ServerToolActivity):
+        progress.steps.append((event.name, event.detail))
+        return ToolStep(event.name, event.detail)
+    if isinstance(event, Finish) and event.reason == "length":
+        log.info("answer hit the token limit (finish_reason=length)")
+    return None

@@ -1,0 +1,52 @@
+"""Which chat format a model is spoken to in: chat completions, responses or Anthropic messages."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+
+from bot.wenwen import WenwenError
+from bot.wenwen.types import ApiFormat
+
+from .models import ModelCatalog
+
+log = logging.getLogger(__name__)
+
+FORMATS: tuple[ApiFormat, ...] = ("chat", "responses", "messages")
+
+
+def parse_mapping(text: str) -> list[tuple[str, ApiFormat]]:
+    """`claude-*=messages,gpt-4.1*=responses` → ordered (pattern, format) pairs."""
+    pairs: list[tuple[str, ApiFormat]] = []
+    for item in text.split(","):
+        pattern, _, name = item.partition("=")
+        name = name.strip().lower()
+        if pattern.strip() and name in FORMATS:
+            pairs.append((pattern.strip().lower(), name))  # type: ignore[arg-type]
+    return pairs
+
+
+class FormatChooser:
+    """The chat's override, then MODEL_FORMATS, then the gateway's supported_endpoint_types, then chat."""
+
+    def __init__(self, catalog: ModelCatalog, mapping: list[tuple[str, ApiFormat]]) -> None:
+        self._catalog = catalog
+        self._mapping = mapping
+
+    async def choose(self, model: str, override: str | None, *, web_search: bool) -> ApiFormat:
+        if override in FORMATS:
+            return override  # type: ignore[return-value]
+        name = model.lower()
+        for pattern, api_format in self._mapping:
+            if fnmatch.fnmatchcase(name, pattern):
+                return api_format
+        try:
+            endpoints = await self._catalog.endpoint_types(model)
+        except WenwenError as error:
+            log.info("model list unavailable (%s); using chat completions", error)
+            endpoints = set()
+        if "anthropic" in endpoints:
+            return "messages"
+        if "openai-response" in endpoints and (web_search or "openai" not in endpoints):
+            return "responses"  # web search exists only in the Responses format
+        return "chat"

@@ -1,0 +1,66 @@
+"""An answer with what led to it: reasoning and tool steps folded above, sources below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import MessageEntity
+from telegramify_markdown import utf16_len
+
+from bot.i18n import t
+
+from .markdown import Chunk, render
+
+REASONING_SHOWN = 1500  # characters of reasoning kept (the end of it); the answer gets the room
+
+
+@dataclass(slots=True)
+class AnswerView:
+    """Everything a turn shows, as it grows."""
+
+    answer: str = ""
+    reasoning: str = ""
+    steps: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (url, title)
+
+    def has_process(self) -> bool:
+        return bool(self.reasoning.strip() or self.steps)
+
+
+def _shift(entities: list[MessageEntity], by: int) -> list[MessageEntity]:
+    return [MessageEntity.de_json({**e.to_dict(), "offset": e.offset + by}, None) for e in entities]  # type: ignore[misc]
+
+
+def _process_block(view: AnswerView, lang: str, *, streaming: bool) -> str:
+    lines: list[str] = []
+    reasoning = view.reasoning.strip()
+    if reasoning:
+        if len(reasoning) > REASONING_SHOWN:
+            reasoning = "…" + reasoning[-REASONING_SHOWN:]
+        lines.append(f"💭 {reasoning}")
+    elif streaming and not view.answer and not view.steps:
+        lines.append(t(lang, "thinking.label"))
+    lines.extend(view.steps)
+    return "\n".join(lines)
+
+
+def compose(view: AnswerView, lang: str, *, streaming: bool = False) -> Chunk:
+    """Text + entities: the process as an expandable quote, the answer, then numbered sources."""
+    answer_text, answer_entities = render(view.answer) if view.answer.strip() else ("", [])
+    text, entities = "", []
+    process = _process_block(view, lang, streaming=streaming) if view.has_process() else ""
+    if process:
+        kind = MessageEntity.BLOCKQUOTE if streaming else MessageEntity.EXPANDABLE_BLOCKQUOTE
+        entities.append(MessageEntity(kind, 0, utf16_len(process)))
+        text = process + ("\n\n" if answer_text else "")
+    offset = utf16_len(text)
+    text += answer_text
+    entities.extend(_shift(answer_entities, offset))
+    if view.sources and not streaming:
+        text += "\n\n" + t(lang, "sources.label")
+        for number, (url, title) in enumerate(view.sources, start=1):
+            label = title.strip() or url
+            text += f"\n{number}. "
+            entities.append(MessageEntity(MessageEntity.TEXT_LINK, utf16_len(text), utf16_len(label), url=url))
+            text += label
+    return text, entities

@@ -14,11 +14,14 @@ from bot.core.events import (
     AnswerImages,
     ModelSwitched,
     ReasoningDelta,
+    Sources,
+    ToolStep,
     TurnDone,
     TurnEvent,
     TurnFailed,
 )
 from bot.i18n import t
+from bot.render.compose import AnswerView, compose, step_label
 from bot.render.errors import failure_text
 from bot.render.keyboards import stop_keyboard
 from bot.render.media import send_images
@@ -97,12 +100,12 @@ async def _show_events(
     lang: str,
 ) -> str | None:
     answer: str | None = None
+    view = AnswerView()
     async for event in events:
-        if isinstance(event, AnswerDelta):
-            painter.push(event.text)
+        if isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):
+            _note(view, event, lang)
+            painter.push(compose(view, lang, streaming=True))
             continue
-        if isinstance(event, ReasoningDelta):
-            continue  # the painter keeps the draft alive while the model thinks
         if isinstance(event, ModelSwitched):
             if event.first_time:
                 await io.send(t(lang, "vision.switched", model=event.model, chat_model=event.chat_model), [])
@@ -116,8 +119,12 @@ async def _show_events(
             footer = t(lang, "stopped.suffix") if event.partial else None
             if svc.settings.show_usage_footer and not event.partial:
                 footer = f"— {event.model} · {event.prompt_tokens}+{event.completion_tokens} tokens"
-            if event.text or footer:
-                ids = await stream.finish(event.text, footer)
+            view.answer = f"{event.text}\n\n{footer}" if footer else event.text
+            view.reasoning = event.reasoning
+            view.steps = [step_label(lang, name, detail) for name, detail in event.steps]
+            view.sources = list(event.sources)
+            if view.answer.strip() or view.has_process():
+                ids = await stream.finish(compose(view, lang))
                 if event.answer_id:
                     await svc.conversations.attach_reply_ids(event.answer_id, tuple(ids))
         elif isinstance(event, TurnFailed):
@@ -129,3 +136,15 @@ async def _show_events(
                 await stream.finish("…")
             await io.send(failure_text(lang, event), [])
     return answer
+
+
+def _note(view: AnswerView, event: AnswerDelta | ReasoningDelta | ToolStep | Sources, lang: str) -> None:
+    """Fold a streaming event into what the preview shows."""
+    if isinstance(event, AnswerDelta):
+        view.answer = event.text
+    elif isinstance(event, ReasoningDelta):
+        view.reasoning = event.text
+    elif isinstance(event, ToolStep):
+        view.steps.append(step_label(lang, event.name, event.detail))
+    else:
+        view.sources = list(event.items)

@@ -105,6 +105,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "系统提示词过长（{length} 个字符，最多 {limit}）。",
     },
     "thinking.label": {"en": "💭 Thinking…", "zh": "💭 思考中…"},
+    "tool.generate_image": {"en": "🎨 Drawing…", "zh": "🎨 正在画图…"},
+    "tool.current_time": {"en": "🕒 Checking the time…", "zh": "🕒 正在查看时间…"},
+    "tool.web_search": {"en": "🔎 Searched the web: {detail}", "zh": "🔎 已联网搜索：{detail}"},
+    "tool.mcp_call": {"en": "🔌 {detail}", "zh": "🔌 {detail}"},
+    "tool.mcp_result": {"en": "↳ {detail}", "zh": "↳ {detail}"},
+    "tool.other": {"en": "🔧 {name}", "zh": "🔧 {name}"},
     "sources.label": {"en": "🔗 Sources:", "zh": "🔗 来源："},
     "button.unknown": {"en": "This button is no longer valid.", "zh": "此按钮已失效。"},
     # ------------------------------------------------------------ gateway errors

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from telegram import MessageEntity
 from telegramify_markdown import utf16_len
 
-from bot.i18n import t
+from bot.i18n import MESSAGES, t
 
 from .markdown import Chunk, render
 
@@ -64,3 +64,12 @@ def compose(view: AnswerView, lang: str, *, streaming: bool = False) -> Chunk:
             entities.append(MessageEntity(MessageEntity.TEXT_LINK, utf16_len(text), utf16_len(label), url=url))
             text += label
     return text, entities
+
+
+def step_label(lang: str, name: str, detail: str) -> str:
+    """A compact line for a tool step: the bot's own tools by name, the gateway's with what they did."""
+    short = detail if len(detail) <= 200 else detail[:199] + "…"
+    key = f"tool.{name}"
+    if key in MESSAGES:
+        return t(lang, key, detail=short) if "{detail}" in MESSAGES[key]["en"] else t(lang, key)
+    return t(lang, "tool.other", name=name)

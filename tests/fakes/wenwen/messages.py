@@ -229,7 +229,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
     async def create_message(request: web.Request) -> web.StreamResponse:
         request[RECORDED_KEY].extra["anthropic_version"] = request.headers.get("anthropic-version") or DEFAULT_VERSION
         body, model = distribute(fake, request)
-        default_max_tokens = getattr(fake, "messages_default_max_tokens", None)
+        default_max_tokens = fake.messages_default_max_tokens
         messages = validate_messages_request(request, body, model, default_max_tokens)
         if fake.chat_replies:
             reply = fake.chat_replies.popleft()

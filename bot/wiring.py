@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from storage import Storage
+from storage import ChatKey, Storage
 
 from .config import Settings
 from .core.conversation import ConversationService
@@ -34,6 +34,7 @@ class Services:
     mj: MidjourneyService
     mj_poller: MjPoller
     media: MediaService
+    languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
 
     @classmethod
     async def create(cls, settings: Settings) -> Services:
@@ -73,7 +74,7 @@ class Services:
             timeout=settings.mj_task_timeout,
             progress_interval=settings.mj_progress_interval,
         )
-        return cls(
+        services = cls(
             settings,
             wenwen,
             storage,
@@ -84,6 +85,8 @@ class Services:
             poller,
             media,
         )
+        services.languages.update(await storage.settings.languages())
+        return services
 
     async def close(self) -> None:
         await self.wenwen.aclose()

@@ -23,7 +23,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nothing to answer
     log.info("refused update from user %s", user.id)
-    lang = language(update)
+    lang = language(update, context)
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "access.denied_button"), show_alert=True)
     elif update.effective_message is not None and update.effective_chat is not None:

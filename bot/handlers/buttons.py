@@ -17,10 +17,10 @@ async def stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     chat = ChatKey(query.message.chat.id, thread_id_of(query.message if isinstance(query.message, Message) else None))
     stopped = services(context).turns.stop(chat)
-    await query.answer(t(language(update), "stop.done" if stopped else "stop.nothing"))
+    await query.answer(t(language(update, context), "stop.done" if stopped else "stop.nothing"))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forged, stale or unknown callback data: a short answer, nothing else."""
     if update.callback_query is not None:
-        await update.callback_query.answer(t(language(update), "button.unknown"))
+        await update.callback_query.answer(t(language(update, context), "button.unknown"))

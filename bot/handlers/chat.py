@@ -45,7 +45,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if text is None:
         return
     if not text.strip():
-        await message.reply_text(t(language(update), "empty.text"))
+        await message.reply_text(t(language(update, context), "empty.text"))
         return
     turn = UserTurn(chat_key(update), user.id, text, message.message_id, quote_of(message))
     await run_chat_turn(update, context, turn)
@@ -72,7 +72,7 @@ async def render_turn(
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
-    lang = language(update)
+    lang = language(update, context)
     private = chat.type == "private"
     thread = thread_id_of(message) or None
     target = Target(chat.id, thread, None if private else message.message_id)

@@ -14,18 +14,18 @@ MAX_SYSTEM_PROMPT = 4000
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     model = await services(context).conversations.model_for(chat_key(update))
-    await reply(update, "start", name=user.first_name if user else "", model=model)
+    await reply(update, context, "start", name=user.first_name if user else "", model=model)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, "help")
+    await reply(update, context, "help")
 
 
 async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     chat = chat_key(update)
     await svc.conversations.new_conversation(chat)
-    await reply(update, "new.done", model=await svc.conversations.model_for(chat))
+    await reply(update, context, "new.done", model=await svc.conversations.model_for(chat))
 
 
 async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,20 +36,23 @@ async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     argument = raw.split(maxsplit=1)[1].strip() if len(raw.split(maxsplit=1)) > 1 else ""
     if not argument:
         prompt = await svc.conversations.system_prompt(chat)
-        await reply(update, "system.current", prompt=prompt) if prompt else await reply(update, "system.none")
+        if prompt:
+            await reply(update, context, "system.current", prompt=prompt)
+        else:
+            await reply(update, context, "system.none")
     elif argument.lower() in ("clear", "reset", "off", "清除", "删除"):
         await svc.conversations.set_system_prompt(chat, None)
-        await reply(update, "system.cleared")
+        await reply(update, context, "system.cleared")
     elif len(argument) > MAX_SYSTEM_PROMPT:
-        await reply(update, "system.too_long", length=len(argument), limit=MAX_SYSTEM_PROMPT)
+        await reply(update, context, "system.too_long", length=len(argument), limit=MAX_SYSTEM_PROMPT)
     else:
         await svc.conversations.set_system_prompt(chat, argument)
-        await reply(update, "system.set")
+        await reply(update, context, "system.set")
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not services(context).turns.stop(chat_key(update)):
-        await reply(update, "stop.nothing")
+        await reply(update, context, "stop.nothing")
 
 
 async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +62,7 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         return
     if not await svc.conversations.has_history(chat):
-        await reply(update, "retry.nothing")
+        await reply(update, context, "retry.nothing")
         return
     with svc.turns.running(chat) as stop_event:
         await render_turn(svc, update, context, svc.conversations.retry(chat, user.id, stop_event))

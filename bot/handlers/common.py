@@ -16,7 +16,12 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return services_of(context.bot_data)
 
 
-def language(update: Update) -> str:
+def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The chat's language from /settings, else the user's Telegram language."""
+    if update.effective_chat is not None:
+        chosen = services(context).languages.get(chat_key(update))
+        if chosen:
+            return chosen
     user = update.effective_user
     return pick_language(user.language_code if user else None)
 
@@ -34,18 +39,18 @@ def chat_key(update: Update) -> ChatKey:
     return ChatKey(chat.id, thread_id_of(update.effective_message))
 
 
-def text_for(update: Update, key: str, **values: object) -> str:
+def text_for(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object) -> str:
     """A catalog message with its values HTML-escaped (catalog texts are HTML)."""
     escaped = {name: html.escape(str(value)) for name, value in values.items()}
-    return t(language(update), key, **escaped)
+    return t(language(update, context), key, **escaped)
 
 
-async def reply(update: Update, key: str, **values: object) -> Message | None:
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
     return await message.reply_text(
-        text_for(update, key, **values), parse_mode="HTML", do_quote=not _is_private(update)
+        text_for(update, context, key, **values), parse_mode="HTML", do_quote=not _is_private(update)
     )
 
 

@@ -21,8 +21,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t(language(update), "error.internal"), show_alert=True)
+            await update.callback_query.answer(t(language(update, context), "error.internal"), show_alert=True)
         else:
-            await context.bot.send_message(update.effective_chat.id, t(language(update), "error.internal"))
+            await context.bot.send_message(update.effective_chat.id, t(language(update, context), "error.internal"))
     except TelegramError:
         log.warning("could not tell the user about the error")

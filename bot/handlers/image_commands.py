@@ -43,7 +43,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     media = services(context).media
     request = parse_image_flags(_argument(message.text), media.image_model)
     if not request.prompt:
@@ -64,7 +64,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     request = parse_image_flags(_argument(message.caption), "")
     photo = message.photo[-1] if message.photo else message.document
     if not request.prompt or photo is None:
@@ -86,7 +86,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/edit typed as text: it belongs in a photo's caption."""
-    await reply(update, "edit.usage")
+    await reply(update, context, "edit.usage")
 
 
 async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,7 +96,7 @@ async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replied = message.reply_to_message
     text = _argument(message.text) or ((replied.text or replied.caption or "") if replied else "")
     if not text.strip():
-        await reply(update, "tts.usage")
+        await reply(update, context, "tts.usage")
         return
     await speak(update, context, text)
 
@@ -111,4 +111,4 @@ async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = _argument(message.text).lower()
     enabled = wanted in ("on", "1", "yes", "开", "开启") if wanted else not await conversations.voice_replies(chat)
     await conversations.set_voice_replies(chat, enabled)
-    await reply(update, "voice.on" if enabled else "voice.off")
+    await reply(update, context, "voice.on" if enabled else "voice.off")

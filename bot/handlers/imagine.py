@@ -28,7 +28,7 @@ async def imagine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     prompt = command_argument(message)
     if not prompt:
         await message.reply_text(t(lang, "mj.usage"))
@@ -73,7 +73,7 @@ async def mj_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     message = query.message if isinstance(query.message, Message) else None
     svc = services(context)
     button_id = query.data.removeprefix("mj:")
@@ -94,7 +94,7 @@ async def seed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     replied = message.reply_to_message
     svc = services(context)
     task = await svc.mj.task_for_result(message.chat_id, replied.message_id) if replied else None
@@ -113,7 +113,7 @@ async def prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     task = await svc.mj.waiting_for_prompt(message.chat_id, message.reply_to_message.message_id)
     if task is None:
         return
-    lang = language(update)
+    lang = language(update, context)
     if task.user_id != user.id and not svc.settings.is_admin(user.id):
         await message.reply_text(t(lang, "mj.not_yours"))
         raise ApplicationHandlerStop

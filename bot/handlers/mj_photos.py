@@ -36,14 +36,14 @@ async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     replied = message.reply_to_message
     if replied is None or not replied.photo:
-        await message.reply_text(t(language(update), "mj.describe_usage"))
+        await message.reply_text(t(language(update, context), "mj.describe_usage"))
         return
     await describe_photo(context, message, replied)
 
 
 async def blend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
-        await update.effective_message.reply_text(t(language(update), "mj.blend_usage"))
+        await update.effective_message.reply_text(t(language(update, context), "mj.blend_usage"))
 
 
 async def describe_photo(

@@ -32,24 +32,24 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         log.warning("model list failed: %s", error)
         if wanted:  # the gateway will say at the first turn if the name is wrong
             await svc.conversations.set_model(chat, wanted)
-            await reply(update, "model.set", model=wanted)
+            await reply(update, context, "model.set", model=wanted)
         else:
-            await reply(update, "model.list_failed", reason=error.message)
+            await reply(update, context, "model.list_failed", reason=error.message)
         return
     if wanted:
         match = next((m for m in models if m.lower() == wanted.lower()), None)
         if match is None:
-            await reply(update, "model.unknown", model=wanted)
+            await reply(update, context, "model.unknown", model=wanted)
             return
         await svc.conversations.set_model(chat, match)
-        await reply(update, "model.set", model=match)
+        await reply(update, context, "model.set", model=match)
         return
     current = await svc.conversations.model_for(chat)
     page = models.index(current) // 8 if current in models else 0
     await message.reply_text(
-        text_for(update, "model.current", model=current),
+        text_for(update, context, "model.current", model=current),
         parse_mode="HTML",
-        reply_markup=model_keyboard(models, current, page, language(update)),
+        reply_markup=model_keyboard(models, current, page, language(update, context)),
     )
 
 
@@ -59,7 +59,7 @@ async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None or query.data is None or query.message is None:
         return
     svc = services(context)
-    lang = language(update)
+    lang = language(update, context)
     chat = chat_key(update)
     kind, _, value = query.data.partition(":")
     try:
@@ -85,4 +85,4 @@ async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await svc.conversations.set_model(chat, match)
     await query.answer(t(lang, "model.set", model=match))
-    await query.edit_message_text(text_for(update, "model.set", model=match), parse_mode="HTML")
+    await query.edit_message_text(text_for(update, context, "model.set", model=match), parse_mode="HTML")

@@ -47,7 +47,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if command == "/describe":
         await describe_photo(context, message)
     elif command == "/blend":
-        await message.reply_text(t(language(update), "mj.blend_usage"))
+        await message.reply_text(t(language(update, context), "mj.blend_usage"))
     elif command == "/edit":
         await edit_photo(update, context)
     else:
@@ -96,4 +96,4 @@ async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
         return
-    await message.reply_text(t(language(update), "file.unsupported"))
+    await message.reply_text(t(language(update, context), "file.unsupported"))

@@ -43,7 +43,7 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if addressed_text(message, context.bot.username, context.bot.id) is None:
         return  # in groups: only recordings that reply to the bot or mention it
-    lang = language(update)
+    lang = language(update, context)
     kind, file_id, size, file_name, mime_type = found
     if size and size > TELEGRAM_DOWNLOAD_LIMIT:
         await message.reply_text(t(lang, "file.too_big"))

@@ -101,6 +101,14 @@ class ConversationService:
     async def set_system_prompt(self, chat: ChatKey, prompt: str | None) -> None:
         await self._storage.settings.set_system_prompt(chat, prompt.strip() if prompt and prompt.strip() else None)
 
+    async def settings(self, chat: ChatKey) -> ChatSettings:
+        return await self._storage.settings.get(chat)
+
+    async def change_setting(self, chat: ChatKey, name: str, value: str | int | None) -> ChatSettings:
+        """One of the /settings values (format, thinking, web search, tools, voice, language)."""
+        await self._storage.settings.set(chat, name, value)
+        return await self._storage.settings.get(chat)
+
     async def voice_replies(self, chat: ChatKey) -> bool:
         return (await self._storage.settings.get(chat)).voice_replies
 

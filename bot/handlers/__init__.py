@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, voice
+from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, settings_menu, voice
 from .access import gate
 from .chat import on_text
 from .errors import on_error
@@ -25,6 +25,7 @@ COMMANDS = (
     "image",
     "tts",
     "voice",
+    "settings",
 )
 
 
@@ -54,6 +55,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "edit": image_commands.edit_command,
         "tts": image_commands.tts,
         "voice": image_commands.voice,
+        "settings": settings_menu.settings_command,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
@@ -63,6 +65,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, photos.on_other_file))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=r"^stop$"))
     app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=r"^mj:"))
+    app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=r"^cfg:"))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=r"^models?:"))
     app.add_handler(CallbackQueryHandler(buttons.unknown_button))
     app.add_error_handler(on_error)

@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
-from bot.render.keyboards import model_keyboard, model_token
+from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
 from bot.render.telegram_io import is_not_modified
 from bot.wenwen import WenwenError
 
@@ -44,8 +44,25 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await svc.conversations.set_model(chat, match)
         await reply(update, context, "model.set", model=match)
         return
-    current = await svc.conversations.model_for(chat)
-    page = models.index(current) // 8 if current in models else 0
+    await _send_picker(update, context, models)
+
+
+async def show_model_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The picker on its own (from the /settings menu)."""
+    try:
+        models = await services(context).catalog.chat_models()
+    except WenwenError as error:
+        await reply(update, context, "model.list_failed", reason=error.message)
+        return
+    await _send_picker(update, context, models)
+
+
+async def _send_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, models: list[str]) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    current = await services(context).conversations.model_for(chat_key(update))
+    page = models.index(current) // MODELS_PER_PAGE if current in models else 0
     await message.reply_text(
         text_for(update, context, "model.current", model=current),
         parse_mode="HTML",

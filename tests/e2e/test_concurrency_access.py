@@ -103,6 +103,7 @@ async def test_command_menu_is_registered_in_english_and_chinese(tg: FakeTelegra
         "image",
         "tts",
         "voice",
+        "settings",
     ]
     assert chinese[1]["description"] == "开始新的对话"
 

@@ -75,6 +75,8 @@ class WenwenClient:
         the answer has been received.
         """
         path, body, headers, parser = request_for(request)
+        if request.api_format == "messages":
+            headers = {**headers, **self.http.anthropic_auth()}
         async with self.http.open_stream(path, body, headers) as response:
             request_id = response.headers.get(REQUEST_ID_HEADER)
             parser.request_id = request_id  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ class GatewayHttp:
     ) -> None:
         self.retries = retries
         self._sleep = sleep
+        self._api_key = api_key
         self._host = urlsplit(base_url).netloc
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -53,6 +54,10 @@ class GatewayHttp:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def anthropic_auth(self) -> dict[str, str]:
+        """`x-api-key`, the Anthropic way (accepted on /v1/messages, §0.1)."""
+        return {"x-api-key": self._api_key}
 
     async def with_retries(self, attempt: Callable[[], Awaitable[T]], *, retries: int | None = None) -> T:
         """Retry only what is safe: unsent requests, 429 and 5xx before any answer byte arrived."""

@@ -29,7 +29,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/blend — caption of an album of 2–5 photos; /describe — caption of a photo\n"
         "/seed — reply to a Midjourney result\n"
         "/image &lt;prompt&gt; — draw an image; /edit &lt;instruction&gt; — caption of a photo to edit it\n"
-        "/tts &lt;text&gt; — read aloud; /voice on|off — spoken replies\n\n"
+        "/tts &lt;text&gt; — read aloud; /voice on|off — spoken replies\n"
+        "/settings — format, thinking, web search, tools, language\n\n"
         "Send photos to ask about them, and voice notes to talk.\n\n"
         "In groups I answer when mentioned, when you reply to me, or on a command. "
         "Each forum topic is its own conversation.",
@@ -43,7 +44,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/blend — 作为 2–5 张图片相册的说明；/describe — 作为单张图片的说明\n"
         "/seed — 回复一张 Midjourney 结果图获取种子\n"
         "/image &lt;提示词&gt; — 生成图片；/edit &lt;要求&gt; — 作为图片说明来修改图片\n"
-        "/tts &lt;文字&gt; — 朗读；/voice on|off — 语音回复\n\n"
+        "/tts &lt;文字&gt; — 朗读；/voice on|off — 语音回复\n"
+        "/settings — 格式、思考、联网搜索、工具、语言\n\n"
         "发送图片即可提问，发送语音即可对话。\n\n"
         "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
     },

@@ -203,3 +203,32 @@ async def test_photos_are_converted_to_each_formats_image_part(
     await ask(tg, "and now?", 3)
     first = ww.requests_to("/v1/responses")[0].json["input"][0]["content"]
     assert first[1] == {"type": "input_image", "image_url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()}
+
+
+async def test_settings_menu_cycles_thinking_format_and_language(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    tg.send_text(ALICE, "/settings", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    menu = tg.chat_messages(ALICE)[0]
+
+    def labels() -> str:
+        return json.dumps(tg.get_message(ALICE, menu.message_id).reply_markup, ensure_ascii=False)
+
+    for data, expected in (
+        ("cfg:thinking", "Thinking: low"),
+        ("cfg:thinking", "Thinking: medium"),
+        ("cfg:format", "Format: chat completions"),
+        ("cfg:tools", "Tools: off"),
+        ("cfg:voice", "Spoken replies: on"),
+        ("cfg:language", "Language: English"),
+        ("cfg:language", "语言：中文"),
+    ):
+        tg.press_button(ALICE, menu.message_id, data, user_id=ALICE)
+        await tg.wait_for(lambda expected=expected: expected in labels())
+    settings = await bot.services.conversations.settings(_chat())
+    assert (settings.thinking, settings.thinking_level, settings.api_format) == (True, "medium", "chat")
+    assert (settings.tools, settings.voice_replies, settings.language) == (False, True, "zh")
+    tg.send_text(ALICE, "/new", user_id=ALICE)  # an English Telegram user, Chinese chosen for the chat
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    assert "新的对话" in (tg.chat_messages(ALICE)[-1].text or "")

@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from .chat import render_turn
 from .common import chat_key, reply, services
+from .media_io import telegram_image_fetcher
 
 MAX_SYSTEM_PROMPT = 4000
 
@@ -65,4 +66,5 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, "retry.nothing")
         return
     with svc.turns.running(chat) as stop_event:
-        await render_turn(svc, update, context, svc.conversations.retry(chat, user.id, stop_event))
+        events = svc.conversations.retry(chat, user.id, stop_event, telegram_image_fetcher(context.bot))
+        await render_turn(svc, update, context, events)

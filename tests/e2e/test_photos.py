@@ -124,3 +124,12 @@ async def test_non_image_documents_get_a_clear_message(tg: FakeTelegram, ww: Fak
     await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
     assert "not this kind of file" in (tg.chat_messages(ALICE)[0].text or "")
     assert not ww.requests_to("/v1/chat/completions")
+
+
+async def test_retry_of_a_photo_turn_sends_the_photo_again(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    tg.send_media(ALICE, "photo", JPEG, caption="What is it?", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    tg.send_text(ALICE, "/retry", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    first, again = chat_bodies(ww)
+    assert again["messages"] == first["messages"]

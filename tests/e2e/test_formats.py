@@ -32,11 +32,15 @@ async def test_claude_models_speak_anthropic_messages(tg: FakeTelegram, ww: Fake
     [request] = ww.requests_to("/v1/messages")
     assert request.headers["x-api-key"] == API_KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
-    assert request.json["system"] == "Be brief."
+    assert request.json["system"] == [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
     assert request.json["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Say hello in French"}]}]
     assert request.json["max_tokens"] >= 1
     assert last_text(tg) == "Bonjour Alice."
     assert not ww.requests_to("/v1/chat/completions")
+    await ask(tg, "And in German?", 4)
+    history = ww.requests_to("/v1/messages")[1].json["messages"]
+    assert history[1]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # the cached prefix ends here
+    assert "cache_control" not in history[-1]["content"][-1]
 
 
 async def test_web_search_uses_responses_and_lists_the_sources(

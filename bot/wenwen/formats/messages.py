@@ -73,7 +73,8 @@ def body(request: ChatRequest) -> dict[str, Any]:
         "messages": _merged([_message(m) for m in request.messages if m.role != "system"]),
     }
     if system:
-        wire["system"] = system
+        wire["system"] = [{"type": "text", "text": system, "cache_control": CACHE}]
+    _mark_cached_prefix(wire["messages"])
     if request.thinking_budget:
         budget = max(1024, request.thinking_budget)
         wire["max_tokens"] = max(max_tokens, budget + 1024)  # the budget must stay below max_tokens
@@ -85,6 +86,17 @@ def body(request: ChatRequest) -> dict[str, Any]:
     if request.mcp_servers:
         wire["mcp_servers"] = list(request.mcp_servers)
     return wire
+
+
+CACHE = {"type": "ephemeral"}
+
+
+def _mark_cached_prefix(messages: list[dict[str, Any]]) -> None:
+    """Prompt caching: the history before the newest question is resent verbatim every turn, so it is
+    marked as a cache breakpoint (Anthropic ignores the mark below its minimum prompt length)."""
+    if len(messages) >= 3 and messages[-2]["content"]:
+        blocks = messages[-2]["content"]
+        blocks[-1] = {**blocks[-1], "cache_control": CACHE}
 
 
 def headers(request: ChatRequest) -> dict[str, str]:

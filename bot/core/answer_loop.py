@@ -83,7 +83,7 @@ async def stream_answer(
 def _apply(progress: Progress, event: StreamEvent) -> TurnEvent | None:
     if isinstance(event, TextDelta):
         progress.text += event.text
-        return AnswerDelta(display_text(progress.text))
+        return AnswerDelta(display_text(progress.text, streaming=True))
     if isinstance(event, ReasoningDelta):
         progress.reasoning += event.text
         return ReasoningUpdate(progress.reasoning)

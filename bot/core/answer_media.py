@@ -24,18 +24,24 @@ PLACEHOLDER = "[image]"
 
 
 def image_sources(markdown: str) -> list[str]:
-    """URLs and data URLs of the images in an answer, in order, without duplicates."""
-    found = [m.group(1) for m in _MARKDOWN_IMAGE.finditer(markdown)]
-    without_markdown = _MARKDOWN_IMAGE.sub(" ", markdown)
-    found += [m.group(0) for m in _BARE_DATA_URL.finditer(without_markdown)]
-    return list(dict.fromkeys(found))
+    """URLs and data URLs of the images in an answer, in the order they appear, without duplicates."""
+    found = [(m.start(), m.group(1)) for m in _MARKDOWN_IMAGE.finditer(markdown)]
+    # bare data URLs outside Markdown images; blanking keeps every position where it was
+    blanked = _MARKDOWN_IMAGE.sub(lambda m: " " * len(m.group(0)), markdown)
+    found += [(m.start(), m.group(0)) for m in _BARE_DATA_URL.finditer(blanked)]
+    return list(dict.fromkeys(source for _, source in sorted(found)))
 
 
-def display_text(markdown: str) -> str:
-    """The answer without its images (they are sent as photos), also while it streams."""
+def display_text(markdown: str, *, streaming: bool = False) -> str:
+    """The answer without its images (they are sent as photos).
+
+    While streaming, the start of an image still arriving is hidden too; a finished answer keeps
+    its last words even when they look like the start of one ("…written as ![alt").
+    """
     text = _MARKDOWN_IMAGE.sub("", markdown)
     text = _BARE_DATA_URL.sub("", text)
-    text = _PARTIAL_TAIL.sub("", text)
+    if streaming:
+        text = _PARTIAL_TAIL.sub("", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

@@ -48,7 +48,8 @@ def compose(view: AnswerView, lang: str, *, streaming: bool = False) -> Chunk:
     """Text + entities: the process as an expandable quote, the answer, then numbered sources."""
     answer_text, answer_entities = render(view.answer) if view.answer.strip() else ("", [])
     text, entities = "", []
-    process = _process_block(view, lang, streaming=streaming) if view.has_process() else ""
+    thinking_only = streaming and not view.answer.strip() and bool(view.reasoning)  # e.g. only "\n" so far
+    process = _process_block(view, lang, streaming=streaming) if view.has_process() or thinking_only else ""
     if process:
         kind = MessageEntity.BLOCKQUOTE if streaming else MessageEntity.EXPANDABLE_BLOCKQUOTE
         entities.append(MessageEntity(kind, 0, utf16_len(process)))
@@ -70,6 +71,6 @@ def step_label(lang: str, name: str, detail: str) -> str:
     """A compact line for a tool step: the bot's own tools by name, the gateway's with what they did."""
     short = detail if len(detail) <= 200 else detail[:199] + "…"
     key = f"tool.{name}"
-    if key in MESSAGES:
-        return t(lang, key, detail=short) if "{detail}" in MESSAGES[key]["en"] else t(lang, key)
-    return t(lang, "tool.other", name=name)
+    if key not in MESSAGES:
+        key = "tool.other"
+    return t(lang, key, detail=short, name=name)  # str.format ignores the values a text does not use

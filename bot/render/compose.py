@@ -9,7 +9,7 @@ from telegramify_markdown import utf16_len
 
 from bot.i18n import MESSAGES, t
 
-from .markdown import Chunk, render
+from .markdown import Chunk, hide_open_markers, render
 
 REASONING_SHOWN = 1500  # characters of reasoning kept (the end of it); the answer gets the room
 
@@ -46,7 +46,8 @@ def _process_block(view: AnswerView, lang: str, *, streaming: bool) -> str:
 
 def compose(view: AnswerView, lang: str, *, streaming: bool = False) -> Chunk:
     """Text + entities: the process as an expandable quote, the answer, then numbered sources."""
-    answer_text, answer_entities = render(view.answer) if view.answer.strip() else ("", [])
+    answer = hide_open_markers(view.answer) if streaming else view.answer
+    answer_text, answer_entities = render(answer) if answer.strip() else ("", [])
     text, entities = "", []
     thinking_only = streaming and not view.answer.strip() and bool(view.reasoning)  # e.g. only "\n" so far
     process = _process_block(view, lang, streaming=streaming) if view.has_process() or thinking_only else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import telegramify_markdown
 from telegram import MessageEntity
@@ -78,3 +79,22 @@ def tail(text: str, entities: list[MessageEntity], limit: int = MAX_TEXT) -> Chu
     encoded = text.encode("utf-16-le")[len(text.encode("utf-16-le")) - keep * 2 :]
     cut = encoded.decode("utf-16-le", errors="ignore")
     return "…" + cut, []
+
+
+_PAIRED_MARKERS = ("**", "__", "~~")
+
+
+def hide_open_markers(markdown: str) -> str:
+    """For live previews: drop a trailing emphasis marker whose closing half has not arrived yet.
+
+    Otherwise the preview shows a literal `**` that turns into bold a moment later (the "jump"
+    users notice). Markers inside code fences are left alone.
+    """
+    if markdown.count("```") % 2:  # inside an open code block: nothing to hide
+        return markdown
+    for marker in _PAIRED_MARKERS:
+        outside_code = re.sub(r"```.*?```|`[^`\n]*`", "", markdown, flags=re.DOTALL)
+        if outside_code.count(marker) % 2:
+            cut = markdown.rfind(marker)
+            markdown = markdown[:cut] + markdown[cut + len(marker) :]
+    return markdown

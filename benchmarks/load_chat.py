@@ -287,7 +287,7 @@ def latency_rows(
     if missing_hook:
         problems.append(
             f"{missing_hook} upstream requests without extra['first_chunk_at'/'last_chunk_at'] "
-            "(tests/fakes/wenwen/chat.py hook missing): 'first visible' measured from the request time, "
+            "(tests/fakes/wenwen/format_sse.py hook missing): 'first visible' measured from the request time, "
             "'final' not measured"
         )
     rows = [

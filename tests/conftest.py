@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
@@ -29,6 +30,26 @@ async def ww() -> AsyncIterator[FakeWenwen]:
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+def fake(ww: FakeWenwen) -> FakeWenwen:
+    """The wenwen fake under the name its own tests (test_fake_*.py) use."""
+    return ww
+
+
+@pytest.fixture
+def client_timeout() -> float:
+    """Seconds ``client`` waits for an answer; a module overrides this fixture to change it."""
+    return 10.0
+
+
+@pytest.fixture
+async def client(fake: FakeWenwen, client_timeout: float) -> AsyncIterator[httpx.AsyncClient]:
+    """Plain httpx on the wenwen fake, authorised with the API key."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx.AsyncClient(base_url=fake.base_url, headers=headers, timeout=client_timeout) as c:
+        yield c
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,27 +15,10 @@ from httpx_sse import aconnect_sse
 from tests.fakes.wenwen import FakeWenwen, Reply
 
 KEY = "sk-test-wenwen-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 CLAUDE = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
 MCP_HEADERS = {**CLAUDE, "anthropic-beta": "mcp-client-2025-04-04"}
 RID = re.compile(r" \(request id: \d{17}[A-Za-z0-9]{8}\)$")
 WEATHER = {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWenwen]:
-    server = FakeWenwen()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeWenwen) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fake.base_url, headers=AUTH, timeout=10.0) as c:
-        yield c
 
 
 # ----------------------------------------------------------------------- helpers

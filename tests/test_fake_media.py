@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import struct
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,8 +13,6 @@ import pytest
 from tests.fakes.wenwen import FakeWenwen
 from tests.fakes.wenwen.media_formats import png_image, png_info
 
-KEY = "sk-test-wenwen-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 RID = re.compile(r"^\d{17}[A-Za-z0-9]{8}$")
 OPENAI_FORMATS = "['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']"
 VOICE = b"OggS\x00\x02" + bytes(range(256)) * 40  # what a Telegram voice note looks like to the fake
@@ -23,19 +20,9 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWenwen]:
-    server = FakeWenwen()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeWenwen) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fake.base_url, headers=AUTH, timeout=30.0) as c:
-        yield c
+def client_timeout() -> float:
+    """Uploads of up to 25 MiB go through the client (conftest.py's ``client``)."""
+    return 30.0
 
 
 def error_of(resp: httpx.Response) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,7 +13,6 @@ import pytest
 from tests.fakes.wenwen import MJ_TIMEOUT_REASON, FakeWenwen
 
 KEY = "sk-test-wenwen-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 TASK_KEYS = [
     "id",
     "action",
@@ -44,20 +42,10 @@ PROMPT = "a red fox in snow --ar 16:9 --v 6.1"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWenwen]:
-    server = FakeWenwen()
-    server.mj_auto_advance = False
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeWenwen) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fake.base_url, headers=AUTH, timeout=10.0) as c:
-        yield c
+def fake(fake: FakeWenwen) -> FakeWenwen:
+    """Tasks advance only on ``fake.mj_advance()``."""
+    fake.mj_auto_advance = False
+    return fake
 
 
 async def imagine(client: httpx.AsyncClient, prompt: str = PROMPT, **extra: Any) -> str:

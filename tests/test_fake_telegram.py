@@ -17,13 +17,8 @@ from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+def fake(tg: FakeTelegram) -> FakeTelegram:
+    return tg
 
 
 def make_bot(fake: FakeTelegram, token: str | None = None) -> Bot:

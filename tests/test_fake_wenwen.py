@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,22 +16,6 @@ from tests.fakes.wenwen import FakeWenwen, Reply
 KEY = "sk-test-wenwen-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 RID = re.compile(r"^\d{17}[A-Za-z0-9]{8}$")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWenwen]:
-    server = FakeWenwen()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeWenwen) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fake.base_url, headers=AUTH, timeout=10.0) as c:
-        yield c
 
 
 def chat_body(text: str = "hi", *, stream: bool = True, usage: bool = False, **extra: Any) -> dict[str, Any]:

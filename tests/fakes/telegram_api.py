@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import BodyPartReader, web
@@ -98,6 +98,21 @@ def auto_entities(text: str) -> list[dict[str, Any]]:
     for m in _MENTION.finditer(text, command.end() if command else 0):
         found.append({"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())})
     return found
+
+
+class UserMessageOptions(TypedDict, total=False):
+    """Who sends a user message and where (:meth:`FakeTelegram.send_text` / ``send_media``).
+
+    Defaults: ``user_id`` — the chat id in a private chat, else a fixed group member;
+    ``chat_type`` "private"; ``language_code`` "en"; ``message_thread_id`` — the replied-to
+    message's thread; ``reply_to_message_id`` None; ``first_name`` "Alice"."""
+
+    user_id: int | None
+    chat_type: str
+    language_code: str
+    message_thread_id: int | None
+    reply_to_message_id: int | None
+    first_name: str
 
 
 class FakeTelegram(TelegramState):
@@ -338,15 +353,16 @@ class FakeTelegram(TelegramState):
         fields: dict[str, Any],
         text: str | None,
         ents: list[dict[str, Any]],
+        file: bytes | None,
         *,
-        user_id: int | None,
-        chat_type: str,
-        language_code: str,
-        message_thread_id: int | None,
-        reply_to_message_id: int | None,
-        first_name: str,
-        file: bytes | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str = "en",
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        first_name: str = "Alice",
     ) -> int:
+        """Store a message from a user and queue its update; the keywords are :class:`UserMessageOptions`."""
         sender = self._sender(chat_id, chat_type, user_id, language_code, first_name)
         if message_thread_id is not None and chat_type == "supergroup":
             self.chats[chat_id]["is_forum"] = True
@@ -377,34 +393,11 @@ class FakeTelegram(TelegramState):
         self.push_update({"message": raw})
         return int(raw["message_id"])
 
-    def send_text(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        user_id: int | None = None,
-        chat_type: str = "private",
-        language_code: str = "en",
-        message_thread_id: int | None = None,
-        reply_to_message_id: int | None = None,
-        first_name: str = "Alice",
-    ) -> int:
+    def send_text(self, chat_id: int, text: str, **options: Unpack[UserMessageOptions]) -> int:
         """A user writes ``text``; returns the new message_id."""
         ents = auto_entities(text)
         fields: dict[str, Any] = {"text": text} | ({"entities": ents} if ents else {})
-        return self._user_message(
-            chat_id,
-            "text",
-            fields,
-            text,
-            ents,
-            user_id=user_id,
-            chat_type=chat_type,
-            language_code=language_code,
-            message_thread_id=message_thread_id,
-            reply_to_message_id=reply_to_message_id,
-            first_name=first_name,
-        )
+        return self._user_message(chat_id, "text", fields, text, ents, None, **options)
 
     def send_media(
         self,
@@ -415,12 +408,7 @@ class FakeTelegram(TelegramState):
         caption: str | None = None,
         file_name: str | None = None,
         media_group_id: str | None = None,
-        user_id: int | None = None,
-        chat_type: str = "private",
-        language_code: str = "en",
-        message_thread_id: int | None = None,
-        reply_to_message_id: int | None = None,
-        first_name: str = "Alice",
+        **options: Unpack[UserMessageOptions],
     ) -> int:
         """A user sends a photo/voice/document/audio/video/animation; the file is registered for getFile."""
         if kind not in MEDIA_KINDS:
@@ -435,20 +423,7 @@ class FakeTelegram(TelegramState):
             fields["caption_entities"] = ents
         if media_group_id:
             fields["media_group_id"] = media_group_id
-        return self._user_message(
-            chat_id,
-            kind,
-            fields,
-            caption,
-            ents,
-            user_id=user_id,
-            chat_type=chat_type,
-            language_code=language_code,
-            message_thread_id=message_thread_id,
-            reply_to_message_id=reply_to_message_id,
-            first_name=first_name,
-            file=content,
-        )
+        return self._user_message(chat_id, kind, fields, caption, ents, content, **options)
 
     def press_button(
         self,

@@ -25,31 +25,26 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack
 
 from aiohttp import web
 
 from .errors import json_response
-from .gateway import check_model, parse_json_body
+from .gateway import check_model, parse_json_body, unmarshal_error
 from .media_common import (
     MediaScript,
+    ScriptOptions,
     check_string_fields,
     convert_failed,
     distribute_json,
-    empty_string,
-    go_unmarshal_error,
-    invalid_value,
-    out_of_range,
-    script_error,
-    scripted_delay,
-    string_too_long,
-    upstream_error,
+    next_script,
     validation_error,
-    wrong_type,
 )
 from .media_formats import SPEECH_FORMATS, speech_audio
-from .media_multipart import MultipartForm, is_multipart, media_type, read_form, urlencoded_value
+from .media_multipart import form_and_model
 from .recording import BODY_KEY
+from .state import lazy_state
+from .upstream import empty_string, invalid_type, invalid_value, out_of_range, string_too_long, upstream_error
 
 if TYPE_CHECKING:
     from .server import FakeWenwen
@@ -100,10 +95,7 @@ class AudioMixin:
     """The audio scripting API of ``FakeWenwen``."""
 
     def _audio(self) -> _AudioState:
-        state = self.__dict__.get("_audio_state")
-        if state is None:
-            state = self.__dict__["_audio_state"] = _AudioState()
-        return cast(_AudioState, state)
+        return lazy_state(self, "_audio_state", _AudioState)
 
     def script_transcript(
         self,
@@ -111,15 +103,13 @@ class AudioMixin:
         *,
         status: int = 200,
         error_message: str = "",
-        error_type: str = "new_api_error",
-        error_code: str | None = None,
-        delay: float = 0.0,
+        **options: Unpack[ScriptOptions],
     ) -> None:
         """The answer to the next valid transcription/translation (FIFO): ``text`` (default
         ``"transcript of <N> bytes"``) rendered in the requested ``response_format``, or — when
         ``status`` is not 200 — an OpenAI-shaped error (``error_message`` defaults to the
         gateway's text for that status; `` (request id: …)`` is appended). ``delay`` postpones it."""
-        self._audio().transcripts.append(MediaScript(status, error_message, error_type, error_code, delay, text=text))
+        self._audio().transcripts.append(MediaScript(status, error_message, text=text, **options))
 
     def script_speech(
         self,
@@ -128,15 +118,13 @@ class AudioMixin:
         *,
         audio: bytes | None = None,
         content_type: str | None = None,
-        error_type: str = "new_api_error",
-        error_code: str | None = None,
-        delay: float = 0.0,
+        **options: Unpack[ScriptOptions],
     ) -> None:
         """The answer to the next valid ``/v1/audio/speech`` (FIFO): ``audio``/``content_type``
         instead of the generated silence in the requested format, or an error when ``status`` is
         not 200."""
         self._audio().speeches.append(
-            MediaScript(status, error_message, error_type, error_code, delay, audio=audio, content_type=content_type)
+            MediaScript(status, error_message, audio=audio, content_type=content_type, **options)
         )
 
 
@@ -225,24 +213,11 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         data = parse_json_body(request)
         model = data.get("model") if isinstance(data, dict) else None
         if model is not None and not isinstance(model, str):
-            raise validation_error(request, go_unmarshal_error("AudioRequest.model", model, "string"), CODE)
+            raise validation_error(request, unmarshal_error("AudioRequest.model", model, "string"), CODE)
         return model or ""
 
     async def transcribe(request: web.Request, task: str) -> web.StreamResponse:
-        form: MultipartForm | None = None
-        parse_error = ""
-        if is_multipart(request):
-            try:
-                form = read_form(request)
-            except ValueError as exc:
-                parse_error = str(exc)
-            model = form.value("model") if form is not None else ""
-        elif media_type(request) == "application/json":
-            model = json_model(request)
-        elif media_type(request) == "application/x-www-form-urlencoded":
-            model = urlencoded_value(request, "model")
-        else:
-            model = ""
+        form, model, parse_error = form_and_model(request, json_model)
         check_model(fake, request, model or "whisper-1")
         if parse_error:
             raise validation_error(request, parse_error, CODE)
@@ -272,7 +247,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
             try:
                 temperature = float(form.value("temperature"))
             except ValueError:
-                raise wrong_type(request, "temperature", "a decimal") from None
+                raise invalid_type(request, "temperature", "a decimal", form.value("temperature")) from None
             error = out_of_range(request, "temperature", temperature, 0, 1)
             if error is not None:
                 raise error
@@ -281,10 +256,9 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         if not upload.data:
             raise upstream_error(request, AUDIO_TOO_SHORT, param="file", code="audio_too_short")
 
-        script = state.transcripts.popleft() if state.transcripts else None
-        await scripted_delay(fake, script)
-        if script is not None and script.status != 200:
-            return script_error(request, script, model)
+        script, scripted = await next_script(fake, request, state.transcripts, model)
+        if scripted is not None:
+            return scripted
         text = f"transcript of {len(upload.data)} bytes"
         if script is not None and script.text is not None:
             text = script.text
@@ -313,7 +287,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         body = check_string_fields(request, data, "AudioRequest", fields, CODE)
         speed = body.get("speed")
         if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float)):
-            raise validation_error(request, go_unmarshal_error("AudioRequest.speed", speed, "float64"), CODE)
+            raise validation_error(request, unmarshal_error("AudioRequest.speed", speed, "float64"), CODE)
         if not model:
             raise validation_error(request, "model is required", CODE)
 
@@ -334,10 +308,9 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
             if error is not None:
                 raise error
 
-        script = state.speeches.popleft() if state.speeches else None
-        await scripted_delay(fake, script)
-        if script is not None and script.status != 200:
-            return script_error(request, script, model)
+        script, scripted = await next_script(fake, request, state.speeches, model)
+        if scripted is not None:
+            return scripted
         seconds = min(10, max(1, math.ceil(len(text) / 15)))
         content_type, audio = speech_audio(response_format, seconds)
         if script is not None and script.audio is not None:

@@ -39,11 +39,16 @@ class ServerStopping(Exception):
     """The fake is being stopped while a scripted reply waits; the handler should just end."""
 
 
+def random_id(length: int) -> str:
+    """``length`` random ASCII letters and digits (the tail of request, message and file ids)."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
 def new_request_id() -> str:
     """``20251121123456789abcdEFGH``: local time to the millisecond plus 8 random characters."""
     now = datetime.now()
     stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
-    return stamp + "".join(secrets.choice(_ALNUM) for _ in range(8))
+    return stamp + random_id(8)
 
 
 def request_id_of(request: web.Request) -> str:
@@ -55,15 +60,20 @@ def with_request_id(message: str, request_id: str) -> str:
     return f"{message} (request id: {request_id})"
 
 
+def compact_json(payload: Any) -> str:
+    """JSON as an upstream (OpenAI, Anthropic, the MJ proxy) writes it: compact, UTF-8 kept."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def go_json(payload: Any) -> str:
     """Serialise like gin's ``c.JSON``: compact, UTF-8 kept, HTML characters escaped."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json(payload)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def json_response(payload: Any, status: int = 200, *, gin: bool = True) -> web.Response:
     """A JSON response; ``gin=False`` for bodies passed through from an upstream."""
-    text = go_json(payload) if gin else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = go_json(payload) if gin else compact_json(payload)
     return web.Response(text=text, status=status, content_type="application/json", charset="utf-8")
 
 
@@ -109,6 +119,15 @@ def relay_error(
     """An error rendered by ``controller.Relay`` (``NewAPIError.ToOpenAIError``)."""
     body = relay_error_body(request, message, type_=type_, code=code, param=param)
     return GatewayError(json_response(body, status))
+
+
+def scripted_error(
+    request: web.Request, status: int, message: str, model: str, type_: str, code: str | None
+) -> web.Response:
+    """A scripted upstream failure relayed OpenAI-shaped; ``message`` defaults to the gateway's
+    text for ``status`` (see :func:`default_error_message`)."""
+    message = message or default_error_message(status, model)
+    return json_response(relay_error_body(request, message, type_=type_, code=code), status)
 
 
 def plain_error(status: int, message: str, type_: str, code: str) -> web.Response:

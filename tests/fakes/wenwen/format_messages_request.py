@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from .errors import GatewayError, json_response, request_id_of, with_request_id
-from .gateway import go_type, unmarshal_error
+from .gateway import go_type, integer_error, messages_error, stream_error, unmarshal_error
 
 MCP_BETA = "mcp-client-2025-04-04"
 IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -88,14 +88,6 @@ def _tag_error(request: web.Request, path: str, tag: Any, expected: tuple[str, .
     )
 
 
-def _go_uint(request: web.Request, field: str, value: Any) -> None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-        return
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise _gateway(request, f"json: cannot unmarshal number {value} into Go struct field {field} of type uint")
-    raise _gateway(request, unmarshal_error(field, value, "uint"))
-
-
 def thinking_enabled(body: dict[str, Any], model: str) -> bool:
     """Thinking was asked for, or new-api's ``-thinking`` model suffix adapter turns it on."""
     thinking = body.get("thinking")
@@ -109,29 +101,20 @@ def validate_messages_request(
 ) -> list[dict[str, Any]]:
     """Raise GatewayError for an invalid body; return the messages."""
     # --- new-api: Go decoding into dto.ClaudeRequest
-    _go_uint(request, "ClaudeRequest.max_tokens", body.get("max_tokens"))
-    stream = body.get("stream")
-    if stream is not None and not isinstance(stream, bool):
-        raise _gateway(request, unmarshal_error("ClaudeRequest.stream", stream, "bool"))
+    error = (
+        integer_error("ClaudeRequest.max_tokens", body.get("max_tokens"), "uint")
+        or stream_error(body, "ClaudeRequest")
+        or messages_error(body, "ClaudeRequest", "dto.ClaudeMessage")
+    )
+    if error is not None:
+        raise _gateway(request, error)
     messages = body.get("messages")
-    if messages is not None and not isinstance(messages, list):
-        raise _gateway(request, unmarshal_error("ClaudeRequest.messages", messages, "[]dto.ClaudeMessage"))
-    for message in messages or []:
-        if not isinstance(message, dict):
-            raise _gateway(request, unmarshal_error("ClaudeRequest.messages", message, "dto.ClaudeMessage"))
-        if message.get("role") is not None and not isinstance(message["role"], str):
-            raise _gateway(request, unmarshal_error("ClaudeRequest.messages.role", message["role"], "string"))
     thinking = body.get("thinking")
     if thinking is not None:
         if not isinstance(thinking, dict):
             raise _gateway(request, unmarshal_error("ClaudeRequest.thinking", thinking, "dto.Thinking"))
-        budget = thinking.get("budget_tokens")
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
-            if isinstance(budget, float):
-                field = "ClaudeRequest.thinking.budget_tokens"
-                error = f"json: cannot unmarshal number {budget} into Go struct field {field} of type int"
-            else:
-                error = unmarshal_error("ClaudeRequest.thinking.budget_tokens", budget, "int")
+        error = integer_error("ClaudeRequest.thinking.budget_tokens", thinking.get("budget_tokens"), "int")
+        if error is not None:
             raise _gateway(request, error)
     if not messages:
         raise _gateway(request, "field messages is required")

@@ -14,16 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from .chat_validate import _invalid_type, _invalid_value, _missing, _upstream
-from .errors import GatewayError, relay_error
-from .gateway import invalid_request, unmarshal_error
+from .gateway import integer_error, invalid_request, stream_error, unmarshal_error
+from .upstream import invalid_type, invalid_value, missing_parameter, required_string, typed_object, upstream_error
 
-MESSAGE_ROLES = ("user", "assistant", "system", "developer")
-_ROLES_TEXT = "'assistant', 'system', 'developer', and 'user'"
+MESSAGE_ROLES = ("assistant", "system", "developer", "user")  # in the order OpenAI's error lists them
 INPUT_PARTS = ("input_text", "input_image", "input_file")
-_INPUT_PARTS_TEXT = "'input_text', 'input_image', and 'input_file'"
 OUTPUT_PARTS = ("output_text", "refusal")
-_OUTPUT_PARTS_TEXT = "'output_text' and 'refusal'"
 # item types accepted in ``input`` besides messages (not looked into)
 OTHER_ITEMS = (
     "reasoning",
@@ -63,34 +59,23 @@ SUMMARIES = ("auto", "concise", "detailed")
 REASONING_MODEL = re.compile(r"^(o\d|gpt-5|codex)", re.IGNORECASE)
 
 
-def _quoted(values: tuple[str, ...]) -> str:
-    quoted = [f"'{v}'" for v in values]
-    return ", ".join(quoted[:-1]) + ", and " + quoted[-1] if len(quoted) > 2 else " and ".join(quoted)
-
-
 def validate_responses_request(request: web.Request, body: dict[str, Any], model: str) -> None:
     """Raise GatewayError for an invalid body."""
     _go_layer(request, body)
     _check_input(request, body)
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
-        raise _invalid_type(request, "instructions", "a string", instructions)
+        raise invalid_type(request, "instructions", "a string", instructions)
     _check_tools(request, body.get("tools"))
     _check_reasoning(request, body.get("reasoning"), model)
 
 
 def _go_layer(request: web.Request, body: dict[str, Any]) -> None:
-    stream = body.get("stream")
-    if stream is not None and not isinstance(stream, bool):
-        raise invalid_request(request, unmarshal_error("OpenAIResponsesRequest.stream", stream, "bool"))
-    limit = body.get("max_output_tokens")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        if isinstance(limit, int | float) and not isinstance(limit, bool):
-            field = "OpenAIResponsesRequest.max_output_tokens"
-            message = f"json: cannot unmarshal number {limit} into Go struct field {field} of type uint"
-        else:
-            message = unmarshal_error("OpenAIResponsesRequest.max_output_tokens", limit, "uint")
-        raise invalid_request(request, message)
+    error = stream_error(body, "OpenAIResponsesRequest") or integer_error(
+        "OpenAIResponsesRequest.max_output_tokens", body.get("max_output_tokens"), "uint"
+    )
+    if error is not None:
+        raise invalid_request(request, error)
     reasoning = body.get("reasoning")
     if reasoning is not None:
         if not isinstance(reasoning, dict):
@@ -112,81 +97,61 @@ def _check_input(request: web.Request, body: dict[str, Any]) -> None:
     if isinstance(items, str):
         return
     if not isinstance(items, list):
-        raise _invalid_type(request, "input", "one of a string or array of input items", items)
+        raise invalid_type(request, "input", "one of a string or array of input items", items)
     call_ids: set[str] = set()
     for index, item in enumerate(items):
         path = f"input[{index}]"
         if not isinstance(item, dict):
-            raise _invalid_type(request, path, "an object", item)
+            raise invalid_type(request, path, "an object", item)
         kind = item.get("type")
         if kind is None:
             if "role" not in item:
-                raise _missing(request, f"{path}.role")
+                raise missing_parameter(request, f"{path}.role")
             kind = "message"
         if kind not in ITEM_TYPES:
-            raise _invalid_value(request, f"{path}.type", kind, _quoted(ITEM_TYPES))
+            raise invalid_value(request, f"{path}.type", kind, ITEM_TYPES)
         if kind == "message":
             _check_message(request, path, item)
         elif kind == "function_call":
             for key in ("call_id", "name", "arguments"):
-                if key not in item or item[key] is None:
-                    raise _missing(request, f"{path}.{key}")
-                if not isinstance(item[key], str):
-                    raise _invalid_type(request, f"{path}.{key}", "a string", item[key])
+                required_string(request, path, item, key)
             call_ids.add(item["call_id"])
         elif kind == "function_call_output":
             for key in ("call_id", "output"):
                 if key not in item or item[key] is None:
-                    raise _missing(request, f"{path}.{key}")
+                    raise missing_parameter(request, f"{path}.{key}")
             if not isinstance(item["call_id"], str):
-                raise _invalid_type(request, f"{path}.call_id", "a string", item["call_id"])
+                raise invalid_type(request, f"{path}.call_id", "a string", item["call_id"])
             output = item["output"]
             if not isinstance(output, str | list):
-                raise _invalid_type(request, f"{path}.output", "one of a string or array of objects", output)
+                raise invalid_type(request, f"{path}.output", "one of a string or array of objects", output)
             if item["call_id"] not in call_ids and not body.get("previous_response_id"):
-                raise _upstream_no_code(
-                    request, f"No tool call found for function call output with call_id {item['call_id']}.", "input"
-                )
-
-
-def _upstream_no_code(request: web.Request, message: str, param: str) -> GatewayError:
-    return relay_error(request, 400, message, type_="invalid_request_error", code=None, param=param)
+                message = f"No tool call found for function call output with call_id {item['call_id']}."
+                raise upstream_error(request, message, param="input")
 
 
 def _check_message(request: web.Request, path: str, item: dict[str, Any]) -> None:
     role = item.get("role")
     if role is None:
-        raise _missing(request, f"{path}.role")
+        raise missing_parameter(request, f"{path}.role")
     if role not in MESSAGE_ROLES:
-        raise _invalid_value(request, f"{path}.role", role, _ROLES_TEXT)
+        raise invalid_value(request, f"{path}.role", role, MESSAGE_ROLES)
     if "content" not in item or item["content"] is None:
-        raise _missing(request, f"{path}.content")
+        raise missing_parameter(request, f"{path}.content")
     content = item["content"]
     if isinstance(content, str):
         return
     if not isinstance(content, list):
-        raise _invalid_type(request, f"{path}.content", "one of a string or array of input items", content)
-    allowed, allowed_text = (
-        (OUTPUT_PARTS, _OUTPUT_PARTS_TEXT) if role == "assistant" else (INPUT_PARTS, _INPUT_PARTS_TEXT)
-    )
+        raise invalid_type(request, f"{path}.content", "one of a string or array of input items", content)
+    allowed = OUTPUT_PARTS if role == "assistant" else INPUT_PARTS
     for index, part in enumerate(content):
         part_path = f"{path}.content[{index}]"
-        if not isinstance(part, dict):
-            raise _invalid_type(request, part_path, "an object", part)
-        kind = part.get("type")
-        if kind is None:
-            raise _missing(request, f"{part_path}.type")
-        if kind not in allowed:
-            raise _invalid_value(request, f"{part_path}.type", kind, allowed_text)
+        part, kind = typed_object(request, part_path, part, allowed)
         if kind in ("input_text", "output_text"):
-            text = part.get("text")
-            if text is None:
-                raise _missing(request, f"{part_path}.text")
-            if not isinstance(text, str):
-                raise _invalid_type(request, f"{part_path}.text", "a string", text)
+            required_string(request, part_path, part, "text")
         elif kind == "refusal":
             if not isinstance(part.get("refusal"), str):
-                raise _missing(request, f"{part_path}.refusal")
+                raise missing_parameter(request, f"{part_path}.refusal")
         elif kind == "input_image":
             _check_image(request, part_path, part)
 
@@ -196,22 +161,22 @@ def _check_image(request: web.Request, path: str, part: dict[str, Any]) -> None:
     if url is None:
         if part.get("file_id"):
             return
-        raise _upstream(
+        raise upstream_error(
             request,
             f"Invalid '{path}': one of 'image_url' or 'file_id' must be provided.",
-            path,
-            "missing_required_parameter",
+            param=path,
+            code="missing_required_parameter",
         )
     if not isinstance(url, str):  # e.g. the chat-completions shape {"url": …}
-        raise _invalid_type(request, f"{path}.image_url", "a string", url)
+        raise invalid_type(request, f"{path}.image_url", "a string", url)
     ok = url.startswith(("http://", "https://")) or (url.startswith("data:image/") and ";base64," in url)
     if not ok:
-        raise _upstream(
+        raise upstream_error(
             request,
             f"Invalid '{path}.image_url'. Expected a base64-encoded data URL with an image MIME type "
             "(e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got unsupported MIME type.",
-            f"{path}.image_url",
-            "invalid_value",
+            param=f"{path}.image_url",
+            code="invalid_value",
         )
 
 
@@ -219,23 +184,13 @@ def _check_tools(request: web.Request, tools: Any) -> None:
     if tools is None:
         return
     if not isinstance(tools, list):
-        raise _invalid_type(request, "tools", "an array", tools)
+        raise invalid_type(request, "tools", "an array", tools)
     for index, tool in enumerate(tools):
         path = f"tools[{index}]"
-        if not isinstance(tool, dict):
-            raise _invalid_type(request, path, "an object", tool)
-        kind = tool.get("type")
-        if kind is None:
-            raise _missing(request, f"{path}.type")
-        if kind not in TOOL_TYPES:
-            raise _invalid_value(request, f"{path}.type", kind, _quoted(TOOL_TYPES))
+        tool, kind = typed_object(request, path, tool, TOOL_TYPES)
         if kind == "function":
             # the Responses function tool is flat: {"type":"function","name":…,"parameters":…}
-            name = tool.get("name")
-            if name is None:
-                raise _missing(request, f"{path}.name")
-            if not isinstance(name, str):
-                raise _invalid_type(request, f"{path}.name", "a string", name)
+            required_string(request, path, tool, "name")
 
 
 def _check_reasoning(request: web.Request, reasoning: dict[str, Any] | None, model: str) -> None:
@@ -246,14 +201,14 @@ def _check_reasoning(request: web.Request, reasoning: dict[str, Any] | None, mod
         if value is None:
             continue
         if not REASONING_MODEL.match(model):
-            raise _upstream(
+            raise upstream_error(
                 request,
                 f"Unsupported parameter: 'reasoning.{key}' is not supported with this model.",
-                f"reasoning.{key}",
-                "unsupported_parameter",
+                param=f"reasoning.{key}",
+                code="unsupported_parameter",
             )
         if value not in values:
-            raise _invalid_value(request, f"reasoning.{key}", value, _quoted(values))
+            raise invalid_value(request, f"reasoning.{key}", value, values)
 
 
 # ----------------------------------------------------------------- reading

@@ -1,21 +1,15 @@
 """Helpers shared by the three chat formats (chat completions, Responses, Anthropic messages):
-scripted tool calls, ids, token estimates and the finish reason of a :class:`chat.Reply`."""
+scripted tool calls, ids, token estimates and the finish reason of a :class:`format_sse.Reply`."""
 
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from typing import TYPE_CHECKING, Any
 
+from .errors import compact_json, random_id
+
 if TYPE_CHECKING:
-    from .chat import Reply
-
-_ALNUM = string.ascii_letters + string.digits
-
-
-def random_id(length: int) -> str:
-    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+    from .format_sse import Reply
 
 
 def tokens(text: str) -> int:
@@ -28,7 +22,7 @@ def tool_arguments(call: dict[str, Any]) -> str:
     arguments = call.get("arguments", {})
     if isinstance(arguments, str):
         return arguments
-    return json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(arguments)
 
 
 def tool_input(call: dict[str, Any]) -> Any:

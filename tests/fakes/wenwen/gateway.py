@@ -36,6 +36,43 @@ def unmarshal_error(struct_field: str, value: Any, go_target: str) -> str:
     return f"json: cannot unmarshal {go_type(value)} into Go struct field {struct_field} of type {go_target}"
 
 
+def integer_unmarshal_error(struct_field: str, value: Any, go_target: str) -> str:
+    """:func:`unmarshal_error` for an ``int``/``uint`` field: a number that does not fit carries
+    its literal (``number -1``, ``number 1.5``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"json: cannot unmarshal number {value} into Go struct field {struct_field} of type {go_target}"
+    return unmarshal_error(struct_field, value, go_target)
+
+
+def integer_error(struct_field: str, value: Any, go_target: str) -> str | None:
+    """Go's error decoding an optional ``int``/``uint`` field, or None when it decodes."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and (go_target == "int" or value >= 0)):
+        return None
+    return integer_unmarshal_error(struct_field, value, go_target)
+
+
+def stream_error(body: dict[str, Any], struct: str) -> str | None:
+    """Go's error decoding ``stream`` (a bool) into ``dto.<struct>``, or None."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        return unmarshal_error(f"{struct}.stream", stream, "bool")
+    return None
+
+
+def messages_error(body: dict[str, Any], struct: str, message_type: str) -> str | None:
+    """Go's error decoding ``messages`` (a list of objects with a string ``role``), or None."""
+    messages = body.get("messages")
+    if messages is not None and not isinstance(messages, list):
+        return unmarshal_error(f"{struct}.messages", messages, f"[]{message_type}")
+    for message in messages or []:
+        if not isinstance(message, dict):
+            return unmarshal_error(f"{struct}.messages", message, message_type)
+        role = message.get("role")
+        if role is not None and not isinstance(role, str):
+            return unmarshal_error(f"{struct}.messages.role", role, "string")
+    return None
+
+
 def parse_json_body(request: web.Request) -> Any:
     """The recorded body parsed as JSON; 400 ``Invalid request, …`` like the distributor if it is not."""
     body = request[BODY_KEY]
@@ -43,6 +80,16 @@ def parse_json_body(request: web.Request) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise abort_openai(request, 400, "Invalid request, invalid JSON request body") from None
+
+
+def body_and_model(request: web.Request) -> tuple[Any, str]:
+    """The parsed JSON body and its ``model`` ("" when absent), as the distributor reads them:
+    400 ``Invalid request, …`` when the body is not JSON or the model not a string."""
+    data = parse_json_body(request)
+    model: Any = data.get("model") if isinstance(data, dict) else None
+    if model is not None and not isinstance(model, str):
+        raise abort_openai(request, 400, "Invalid request, field model must be a string")
+    return data, model or ""
 
 
 def distribute(fake: FakeWenwen, request: web.Request) -> tuple[dict[str, Any], str]:
@@ -54,10 +101,7 @@ def distribute(fake: FakeWenwen, request: web.Request) -> tuple[dict[str, Any], 
     * ``model`` not in the fake's model list → 503 ``当前分组 default 下对于模型 X 无可用渠道``
       with code ``model_not_found``
     """
-    data = parse_json_body(request)
-    model: Any = data.get("model") if isinstance(data, dict) else None
-    if model is not None and not isinstance(model, str):
-        raise abort_openai(request, 400, "Invalid request, field model must be a string")
+    data, model = body_and_model(request)
     if not model:
         raise abort_openai(request, 400, MODEL_NAME_REQUIRED)
     check_model(fake, request, model)

@@ -25,37 +25,38 @@ from __future__ import annotations
 import base64
 import math
 import secrets
-import string
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack
 
 from aiohttp import web
 
-from .errors import abort_openai, json_response
-from .gateway import MODEL_NAME_REQUIRED, check_model, parse_json_body
+from .errors import abort_openai, json_response, random_id
+from .gateway import MODEL_NAME_REQUIRED, body_and_model, check_model, integer_unmarshal_error
 from .media_common import (
     MediaScript,
+    ScriptOptions,
     check_string_fields,
     convert_failed,
     distribute_json,
-    go_unmarshal_error,
+    next_script,
+    validation_error,
+)
+from .media_formats import png_image, png_info, sniff_image
+from .media_multipart import UploadedFile, form_and_model, media_type
+from .recording import REQUEST_ID_KEY
+from .state import lazy_state
+from .upstream import (
+    invalid_type,
     invalid_value,
     missing_parameter,
     not_multipart,
     out_of_range,
-    script_error,
-    scripted_delay,
     string_too_long,
     upstream_error,
-    validation_error,
-    wrong_type,
 )
-from .media_formats import png_image, png_info, sniff_image
-from .media_multipart import MultipartForm, UploadedFile, is_multipart, media_type, read_form, urlencoded_value
-from .recording import REQUEST_ID_KEY
 
 if TYPE_CHECKING:
     from .server import FakeWenwen
@@ -83,7 +84,6 @@ DALL_E_2_EDIT_IMAGE = "Uploaded image must be a PNG and less than 4 MB."
 DALL_E_2_SQUARE = "Uploaded image must be square."
 DALL_E_2_ONE_IMAGE = "dall-e-2 edits take exactly one image."
 _OUTPUT_TOKENS = {"low": (272, 408), "medium": (1056, 1584), "high": (4160, 6240)}
-_ALNUM = string.ascii_letters + string.digits
 
 
 @dataclass
@@ -98,10 +98,7 @@ class ImagesMixin:
     image_url_expired: bool = False  # GET /files/* answers 403 (expired CDN link)
 
     def _images(self) -> _ImagesState:
-        state = self.__dict__.get("_images_state")
-        if state is None:
-            state = self.__dict__["_images_state"] = _ImagesState()
-        return cast(_ImagesState, state)
+        return lazy_state(self, "_images_state", _ImagesState)
 
     @property
     def image_files(self) -> dict[str, bytes]:
@@ -115,17 +112,13 @@ class ImagesMixin:
         *,
         revised_prompt: str | None = None,
         image: bytes | None = None,
-        error_type: str = "new_api_error",
-        error_code: str | None = None,
-        delay: float = 0.0,
+        **options: Unpack[ScriptOptions],
     ) -> None:
         """The answer to the next valid generation or edit (FIFO, one queue for both): an error
         when ``status`` is not 200, else the normal answer with ``revised_prompt`` (dall-e-3) and
         ``image`` (bytes served/encoded instead of the generated PNG) when given."""
         self._images().scripts.append(
-            MediaScript(
-                status, error_message, error_type, error_code, delay, revised_prompt=revised_prompt, image=image
-            )
+            MediaScript(status, error_message, revised_prompt=revised_prompt, image=image, **options)
         )
 
 
@@ -222,7 +215,7 @@ def _check_model_family(request: web.Request, model: str, allowed: tuple[str, ..
 
 # ------------------------------------------------------------------ answers
 def _new_name() -> str:
-    return "img-" + "".join(secrets.choice(_ALNUM) for _ in range(24)) + ".png"
+    return "img-" + random_id(24) + ".png"
 
 
 def _usage(prompt: str, quality: str, size: tuple[int, int], n: int, input_images: int) -> dict[str, Any]:
@@ -239,18 +232,22 @@ def _usage(prompt: str, quality: str, size: tuple[int, int], n: int, input_image
     }
 
 
-def _answer(
+async def _answer(
     fake: FakeWenwen,
-    script: MediaScript | None,
-    *,
+    request: web.Request,
     model: str,
     prompt: str,
     n: int,
-    size: str,
-    quality: str,
-    response_format: str,
+    options: dict[str, str],
     input_images: int = 0,
 ) -> web.Response:
+    """The next scripted answer (after its delay) or, without a scripted error, the images;
+    ``options``: the request's ``size``, ``quality`` and ``response_format`` ("" when absent)."""
+    script, scripted = await next_script(fake, request, fake._images().scripts, model)
+    if scripted is not None:
+        return scripted
+    size = options["size"] or ("auto" if model == "gpt-image-1" else "1024x1024")
+    quality, response_format = options["quality"], options["response_format"] or "url"
     dims = _size_of(size)
     items: list[dict[str, Any]] = []
     for _ in range(n):
@@ -306,13 +303,6 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
 
     state = fake._images()
 
-    async def run_script(request: web.Request, model: str) -> tuple[MediaScript | None, web.Response | None]:
-        script = state.scripts.popleft() if state.scripts else None
-        await scripted_delay(fake, script)
-        if script is not None and script.status != 200:
-            return script, script_error(request, script, model)
-        return script, None
-
     async def generations(request: web.Request) -> web.StreamResponse:
         data, model = distribute_json(fake, request, "dall-e")
         fields = (
@@ -332,7 +322,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         if n_value is not None and (
             isinstance(n_value, bool) or not isinstance(n_value, int | float) or n_value < 0 or n_value != int(n_value)
         ):
-            raise validation_error(request, go_unmarshal_error("ImageRequest.n", n_value, "uint"), CODE)
+            raise validation_error(request, integer_unmarshal_error("ImageRequest.n", n_value, "uint"), CODE)
         prompt = body.get("prompt") or ""
         if not prompt:
             raise validation_error(request, "prompt is required", CODE)
@@ -359,39 +349,12 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         options.update(size=size, quality=quality)
         _check_upstream_options(request, model, options)
 
-        script, error = await run_script(request, model)
-        if error is not None:
-            return error
-        return _answer(
-            fake,
-            script,
-            model=model,
-            prompt=prompt,
-            n=n,
-            size=size,
-            quality=quality,
-            response_format=options["response_format"] or "url",
-        )
+        return await _answer(fake, request, model, prompt, n, options)
 
     async def edits(request: web.Request) -> web.StreamResponse:
-        form: MultipartForm | None = None
+        # a form that does not parse: the distributor cannot read the model either
+        form, model, _ = form_and_model(request, lambda request: body_and_model(request)[1])
         kind = media_type(request)
-        if is_multipart(request):
-            try:
-                form = read_form(request)
-            except ValueError:
-                form = None  # the distributor cannot read the model either
-            model = form.value("model") if form is not None else ""
-        elif kind == "application/json":
-            data = parse_json_body(request)
-            raw_model: Any = data.get("model") if isinstance(data, dict) else None
-            if raw_model is not None and not isinstance(raw_model, str):
-                raise abort_openai(request, 400, "Invalid request, field model must be a string")
-            model = raw_model or ""
-        elif kind == "application/x-www-form-urlencoded":
-            model = urlencoded_value(request, "model")
-        else:
-            model = ""
         if not model:
             raise abort_openai(request, 400, MODEL_NAME_REQUIRED)
         check_model(fake, request, model)
@@ -418,27 +381,13 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
             try:
                 n = int(form.value("n"))
             except ValueError:
-                raise wrong_type(request, "n", "an integer") from None
+                raise invalid_type(request, "n", "an integer", form.value("n")) from None
         _check_n(request, model, n)
         options = {k: form.value(k) for k in ("size", "quality", "response_format", "background", "output_format")}
         _check_upstream_options(request, model, options)
         _check_edit_images(request, model, images, mask)
 
-        script, error = await run_script(request, model)
-        if error is not None:
-            return error
-        size = options["size"] or ("auto" if model == "gpt-image-1" else "1024x1024")
-        return _answer(
-            fake,
-            script,
-            model=model,
-            prompt=prompt,
-            n=n,
-            size=size,
-            quality=options["quality"],
-            response_format=options["response_format"] or "url",
-            input_images=len(images),
-        )
+        return await _answer(fake, request, model, prompt, n, options, input_images=len(images))
 
     async def cdn(request: web.Request) -> web.StreamResponse:
         request.pop(REQUEST_ID_KEY, None)  # a blob store, not the gateway: no X-Oneapi-Request-Id

@@ -15,6 +15,7 @@ What a handler parsed is recorded on the request (``RecordedRequest.extra``):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
@@ -158,6 +159,25 @@ def read_form(request: web.Request) -> MultipartForm:
     form = parse_multipart(request.headers.get("Content-Type", ""), request[BODY_KEY])
     record_form(request, form)
     return form
+
+
+def form_and_model(
+    request: web.Request, json_model: Callable[[web.Request], str]
+) -> tuple[MultipartForm | None, str, str]:
+    """What the distributor of a multipart route reads: (the form — None when the body is not
+    multipart or does not parse —, the ``model`` — the form field, ``json_model(request)`` for a
+    JSON body, the urlencoded field, else "" —, the form's parse error or "")."""
+    if is_multipart(request):
+        try:
+            form = read_form(request)
+        except ValueError as exc:
+            return None, "", str(exc)
+        return form, form.value("model"), ""
+    if media_type(request) == "application/json":
+        return None, json_model(request), ""
+    if media_type(request) == "application/x-www-form-urlencoded":
+        return None, urlencoded_value(request, "model"), ""
+    return None, "", ""
 
 
 def record_form(request: web.Request, form: MultipartForm) -> None:

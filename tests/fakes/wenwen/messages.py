@@ -1,5 +1,5 @@
 """``POST /v1/messages`` (spec §5): the Anthropic Messages format, driven by the same scripted
-:class:`chat.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
+:class:`format_sse.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
 
 Auth: ``x-api-key`` or Bearer (server middleware, spec §0.1); auth and distributor errors stay
 OpenAI-shaped, everything after is ``{"type":"error","error":{"type","message"}}``.
@@ -36,11 +36,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .chat import Reply, split_text
-from .errors import default_error_message, json_response, request_id_of, text_response, with_request_id
-from .format_messages_request import last_user_text, prompt_text, thinking_enabled, validate_messages_request
-from .format_sse import FormatRun
-from .format_tools import output_tokens, random_id, tokens, tool_arguments, tool_call_id, tool_input
+from .errors import default_error_message, random_id
+from .format_messages_request import (
+    claude_error,
+    last_user_text,
+    prompt_text,
+    thinking_enabled,
+    validate_messages_request,
+)
+from .format_sse import FormatRun, next_reply, split_text
+from .format_tools import output_tokens, tokens, tool_arguments, tool_call_id, tool_input
 from .gateway import distribute
 from .recording import RECORDED_KEY
 
@@ -53,19 +58,11 @@ STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_
 
 
 class _MessagesRun(FormatRun):
-    def __init__(
-        self,
-        fake: FakeWenwen,
-        request: web.Request,
-        body: dict[str, Any],
-        model: str,
-        messages: list[dict[str, Any]],
-        reply: Reply,
-    ) -> None:
-        super().__init__(fake, request, reply, model, body.get("stream") is True)
+    def setup(self) -> None:
+        body, model, reply = self.request_body, self.model, self.reply
         self.id = "msg_01" + random_id(22)
         self.upstream_model = model.removesuffix("-thinking")
-        self.prompt_tokens = max(1, tokens(prompt_text(body, messages)))
+        self.prompt_tokens = max(1, tokens(prompt_text(body, self.messages)))
         self.thinking = bool(reply.reasoning) and thinking_enabled(body, model)
         servers = body.get("mcp_servers") or []
         self.mcp = bool(servers) and bool(reply.tool_calls)
@@ -126,13 +123,10 @@ class _MessagesRun(FormatRun):
         }
 
     # ------------------------------------------------------------- non-stream
-    def error_response(self) -> web.StreamResponse:
+    def error_envelope(self) -> web.StreamResponse:
         reply = self.reply
-        if reply.plain_body is not None:
-            return text_response(reply.plain_body, reply.status)
         message = reply.error_message or default_error_message(reply.status, self.model)
-        error = {"type": reply.error_type, "message": with_request_id(message, request_id_of(self.request))}
-        return json_response({"type": "error", "error": error}, reply.status)
+        return claude_error(self.request, reply.status, reply.error_type, message).response
 
     def body(self) -> dict[str, Any]:
         return {
@@ -231,10 +225,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         body, model = distribute(fake, request)
         default_max_tokens = fake.messages_default_max_tokens
         messages = validate_messages_request(request, body, model, default_max_tokens)
-        if fake.chat_replies:
-            reply = fake.chat_replies.popleft()
-        else:
-            reply = Reply(text=f"echo: {last_user_text(messages)}")
-        return await _MessagesRun(fake, request, body, model, messages, reply).run()
+        reply = next_reply(fake, last_user_text(messages))
+        return await _MessagesRun(fake, request, body, model, reply, messages).run()
 
     app.router.add_post(PATH, create_message)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
-from .errors import GatewayError, ServerStopping, abort_openai, json_response
+from .errors import GatewayError, ServerStopping, abort_openai, compact_json, json_response
 from .gateway import check_model, go_type, unmarshal_error
 from .mj_model import (
     BLEND_RATIOS,
@@ -56,6 +56,7 @@ from .mj_model import (
     shorten_text,
 )
 from .recording import BODY_KEY, RECORDED_KEY, RecordedRequest
+from .state import lazy_state
 
 if TYPE_CHECKING:
     from .server import FakeWenwen
@@ -123,10 +124,7 @@ class MidjourneyMixin:
     mj_validation_status: int = 200  # HTTP status of upstream code-4 validation answers (trueai: 400)
 
     def _mj(self) -> _MjState:
-        state = self.__dict__.get("_mj_state")
-        if state is None:
-            state = self.__dict__["_mj_state"] = _MjState()
-        return cast(_MjState, state)
+        return lazy_state(self, "_mj_state", _MjState)
 
     # ------------------------------------------------------------ inspection
     @property
@@ -253,7 +251,7 @@ def mj_error(description: str, *, result: str = "", code: int = 4, status: int =
 
 def upstream_response(payload: dict[str, Any], status: int = 200, rewrite: Sequence[int] = ()) -> web.Response:
     """The proxy's SubmitResultVO copied byte-for-byte, after new-api's textual code rewrites."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json(payload)
     for code in rewrite:
         text = text.replace(f'"code":{code}', '"code":1')
     return web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")

@@ -1,5 +1,5 @@
 """``POST /v1/responses`` (spec §4): the OpenAI Responses API, driven by the same scripted
-:class:`chat.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
+:class:`format_sse.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
 
 How a Reply maps onto the Responses format:
 
@@ -34,10 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .chat import Reply, split_text
-from .errors import default_error_message, json_response, relay_error_body, text_response
 from .format_responses_request import input_text, last_user_text, validate_responses_request
-from .format_sse import FormatRun
+from .format_sse import FormatRun, next_reply, split_text
 from .format_tools import output_tokens, tokens, tool_arguments, tool_call_id
 from .gateway import distribute
 
@@ -69,9 +67,8 @@ def citation_annotations(text: str, citations: list[dict[str, Any]]) -> list[dic
 
 
 class _ResponsesRun(FormatRun):
-    def __init__(self, fake: FakeWenwen, request: web.Request, body: dict[str, Any], model: str, reply: Reply) -> None:
-        super().__init__(fake, request, reply, model, body.get("stream") is True)
-        self.request_body = body
+    def setup(self) -> None:
+        body, reply = self.request_body, self.reply
         self.id = _hex_id("resp_")
         self.created = int(time.time())
         self.seq = 0
@@ -188,14 +185,6 @@ class _ResponsesRun(FormatRun):
         }
 
     # ------------------------------------------------------------- non-stream
-    def error_response(self) -> web.StreamResponse:
-        reply = self.reply
-        if reply.plain_body is not None:
-            return text_response(reply.plain_body, reply.status)
-        message = reply.error_message or default_error_message(reply.status, self.model)
-        body = relay_error_body(self.request, message, type_=reply.error_type, code=reply.error_code)
-        return json_response(body, reply.status)
-
     def body(self) -> dict[str, Any]:
         if self.reply.finish_reason == "length":
             incomplete = {"reason": "max_output_tokens"}
@@ -313,10 +302,7 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
     async def responses(request: web.Request) -> web.StreamResponse:
         body, model = distribute(fake, request)
         validate_responses_request(request, body, model)
-        if fake.chat_replies:
-            reply = fake.chat_replies.popleft()
-        else:
-            reply = Reply(text=f"echo: {last_user_text(body)}")
+        reply = next_reply(fake, last_user_text(body))
         return await _ResponsesRun(fake, request, body, model, reply).run()
 
     app.router.add_post(PATH, responses)

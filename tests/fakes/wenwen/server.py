@@ -24,7 +24,6 @@ from aiohttp import web
 from . import audio, chat, images, messages, mj, responses
 from . import models as models_routes
 from .audio import AudioMixin
-from .chat import Reply
 from .errors import (
     REQUEST_ID_HEADER,
     GatewayError,
@@ -35,6 +34,7 @@ from .errors import (
     not_implemented,
     relay_error,
 )
+from .format_sse import Reply
 from .images import ImagesMixin
 from .mj import MidjourneyMixin
 from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest, maybe_json

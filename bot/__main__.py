@@ -45,10 +45,9 @@ def webhook_options(settings: Settings) -> dict[str, object]:
 
 def main() -> None:
     settings = load_settings()
-    setup_logging(
-        settings.log_level,
-        [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()],
-    )
+    secrets = [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()]
+    secrets += [server["authorization_token"] for server in settings.mcp_servers if server.get("authorization_token")]
+    setup_logging(settings.log_level, secrets)
     app = build_application(settings)
     if settings.webhook_url:
         log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)

@@ -26,6 +26,7 @@ from .events import AnswerImages, ModelSwitched, TurnDone, TurnEvent, TurnFailed
 from .formats import FormatChooser
 from .models import calls_tools
 from .tools import ToolRegistry
+from .usage_report import UsageReport, usage_report
 from .vision import ImageFetcher, images_for, sees_images
 
 log = logging.getLogger("bot.turn")
@@ -100,6 +101,10 @@ class ConversationService:
 
     async def set_system_prompt(self, chat: ChatKey, prompt: str | None) -> None:
         await self._storage.settings.set_system_prompt(chat, prompt.strip() if prompt and prompt.strip() else None)
+
+    async def usage(self, user_id: int) -> UsageReport:
+        """Tokens the user spent, today and over the last 30 days, per model."""
+        return await usage_report(self._storage.usage, user_id)
 
     async def settings(self, chat: ChatKey) -> ChatSettings:
         return await self._storage.settings.get(chat)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, settings_menu, voice
+from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, settings_menu, usage, voice
 from .access import gate
 from .chat import on_text
 from .errors import on_error
@@ -26,6 +26,7 @@ COMMANDS = (
     "tts",
     "voice",
     "settings",
+    "usage",
 )
 
 
@@ -56,6 +57,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "tts": image_commands.tts,
         "voice": image_commands.voice,
         "settings": settings_menu.settings_command,
+        "usage": usage.usage,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))

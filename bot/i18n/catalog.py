@@ -30,7 +30,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/seed — reply to a Midjourney result\n"
         "/image &lt;prompt&gt; — draw an image; /edit &lt;instruction&gt; — caption of a photo to edit it\n"
         "/tts &lt;text&gt; — read aloud; /voice on|off — spoken replies\n"
-        "/settings — format, thinking, web search, tools, language\n\n"
+        "/settings — format, thinking, web search, tools, language; /usage — your tokens\n\n"
         "Send photos to ask about them, and voice notes to talk.\n\n"
         "In groups I answer when mentioned, when you reply to me, or on a command. "
         "Each forum topic is its own conversation.",
@@ -45,7 +45,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/seed — 回复一张 Midjourney 结果图获取种子\n"
         "/image &lt;提示词&gt; — 生成图片；/edit &lt;要求&gt; — 作为图片说明来修改图片\n"
         "/tts &lt;文字&gt; — 朗读；/voice on|off — 语音回复\n"
-        "/settings — 格式、思考、联网搜索、工具、语言\n\n"
+        "/settings — 格式、思考、联网搜索、工具、语言；/usage — 我的用量\n\n"
         "发送图片即可提问，发送语音即可对话。\n\n"
         "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
     },
@@ -106,6 +106,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The system prompt is too long ({length} characters, at most {limit}).",
         "zh": "系统提示词过长（{length} 个字符，最多 {limit}）。",
     },
+    "cmd.usage": {"en": "Your token usage", "zh": "我的用量"},
+    "usage.title": {"en": "📊 <b>Your usage</b>", "zh": "📊 <b>我的用量</b>"},
+    "usage.today": {"en": "Today", "zh": "今天"},
+    "usage.month": {"en": "Last 30 days", "zh": "最近 30 天"},
+    "usage.line": {
+        "en": "• <code>{model}</code>: {requests} requests, {prompt} + {completion} tokens",
+        "zh": "• <code>{model}</code>：{requests} 次请求，{prompt} + {completion} tokens",
+    },
+    "usage.none": {"en": "No usage yet.", "zh": "暂无用量。"},
     "thinking.label": {"en": "💭 Thinking…", "zh": "💭 思考中…"},
     "tool.generate_image": {"en": "🎨 Drawing…", "zh": "🎨 正在画图…"},
     "tool.current_time": {"en": "🕒 Checking the time…", "zh": "🕒 正在查看时间…"},

@@ -167,3 +167,21 @@ async def test_an_edited_message_does_not_start_another_turn(tg: FakeTelegram, w
     tg.send_text(ALICE, "next", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
     assert [r.json["messages"][-1]["content"] for r in ww.requests_to("/v1/chat/completions")] == ["original", "next"]
+
+
+async def test_usage_sums_tokens_per_model_for_the_user(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    ww.script(
+        Reply(text="one", usage={"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}),
+        Reply(text="two", usage={"prompt_tokens": 20, "completion_tokens": 7, "total_tokens": 27}),
+    )
+    tg.send_text(ALICE, "first", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    tg.send_text(ALICE, "second", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    tg.send_text(ALICE, "/usage", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 3)
+    report = tg.chat_messages(ALICE)[-1].text or ""
+    assert report.count("gpt-4o-mini: 2 requests, 30 + 12 tokens") == 2  # today and the last 30 days
+    tg.send_text(BOB, "/usage", user_id=BOB)
+    await tg.wait_for(lambda: bool(tg.chat_messages(BOB)))
+    assert "No usage yet." in (tg.chat_messages(BOB)[0].text or "")

@@ -43,3 +43,15 @@ class UsageRepository:
             ) as cursor:
                 rows = await cursor.fetchall()
         return [UsageRow(*tuple(row)) for row in rows]
+
+    async def totals_by_user(self, days: int = 30) -> list[tuple[int, int, int, int]]:
+        """(user id, requests, prompt tokens, completion tokens) over the last `days` days, biggest first."""
+        since = (datetime.now(UTC).date() - timedelta(days=days - 1)).isoformat()
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT user_id, SUM(requests), SUM(prompt_tokens), SUM(completion_tokens) FROM usage_daily "
+                "WHERE day >= ? GROUP BY user_id ORDER BY SUM(prompt_tokens) + SUM(completion_tokens) DESC LIMIT 50",
+                (since,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]

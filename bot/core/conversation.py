@@ -106,6 +106,10 @@ class ConversationService:
         """Tokens the user spent, today and over the last 30 days, per model."""
         return await usage_report(self._storage.usage, user_id)
 
+    async def usage_by_user(self, days: int = 30) -> list[tuple[int, int, int, int]]:
+        """Everyone's usage (for admins): (user id, requests, prompt tokens, completion tokens)."""
+        return await self._storage.usage.totals_by_user(days)
+
     async def settings(self, chat: ChatKey) -> ChatSettings:
         return await self._storage.settings.get(chat)
 

@@ -58,6 +58,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "voice": image_commands.voice,
         "settings": settings_menu.settings_command,
         "usage": usage.usage,
+        "stats": usage.stats,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))

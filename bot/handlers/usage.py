@@ -38,3 +38,21 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = [t(lang, "usage.title"), "", f"<b>{t(lang, 'usage.today')}</b>", *_lines(lang, report.today)]
     parts += ["", f"<b>{t(lang, 'usage.month')}</b>", *_lines(lang, report.month)]
     await message.reply_text("\n".join(parts), parse_mode="HTML")
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): everyone's usage over the last 30 days."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    lang = language(update, context)
+    svc = services(context)
+    if not svc.settings.is_admin(user.id):
+        await message.reply_text(t(lang, "admin.only"))
+        return
+    rows = await svc.conversations.usage_by_user()
+    lines = [
+        t(lang, "stats.line", user_id=uid, requests=req, prompt=f"{pt:,}", completion=f"{ct:,}")
+        for uid, req, pt, ct in rows
+    ] or [t(lang, "usage.none")]
+    await message.reply_text("\n".join([t(lang, "stats.title"), "", *lines]), parse_mode="HTML")

@@ -115,6 +115,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "• <code>{model}</code>：{requests} 次请求，{prompt} + {completion} tokens",
     },
     "usage.none": {"en": "No usage yet.", "zh": "暂无用量。"},
+    "stats.title": {"en": "📈 <b>Usage of all users, last 30 days</b>", "zh": "📈 <b>所有用户最近 30 天的用量</b>"},
+    "stats.line": {
+        "en": "• <code>{user_id}</code>: {requests} requests, {prompt} + {completion} tokens",
+        "zh": "• <code>{user_id}</code>：{requests} 次请求，{prompt} + {completion} tokens",
+    },
+    "admin.only": {"en": "This command is for the bot's admins.", "zh": "此命令仅限管理员使用。"},
     "thinking.label": {"en": "💭 Thinking…", "zh": "💭 思考中…"},
     "tool.generate_image": {"en": "🎨 Drawing…", "zh": "🎨 正在画图…"},
     "tool.current_time": {"en": "🕒 Checking the time…", "zh": "🕒 正在查看时间…"},

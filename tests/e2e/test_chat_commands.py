@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
-from tests.harness import ALICE, BOB, RunningBot
+from tests.harness import ADMIN, ALICE, BOB, RunningBot
 
 FORUM = -1001234567890
 
@@ -185,3 +185,14 @@ async def test_usage_sums_tokens_per_model_for_the_user(tg: FakeTelegram, ww: Fa
     tg.send_text(BOB, "/usage", user_id=BOB)
     await tg.wait_for(lambda: bool(tg.chat_messages(BOB)))
     assert "No usage yet." in (tg.chat_messages(BOB)[0].text or "")
+
+
+async def test_stats_is_for_admins_only(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    tg.send_text(ALICE, "hello", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 1)
+    tg.send_text(ALICE, "/stats", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    assert "for the bot's admins" in (tg.chat_messages(ALICE)[-1].text or "")
+    tg.send_text(ADMIN, "/stats", user_id=ADMIN)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ADMIN)))
+    assert f"{ALICE}: 1 requests" in (tg.chat_messages(ADMIN)[0].text or "")

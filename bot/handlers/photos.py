@@ -20,6 +20,7 @@ from .common import language, thread_id_of
 from .image_commands import edit_photo
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, download
 from .mj_photos import blend_album, caption_command, describe_photo
+from .voice import on_voice, recording
 
 log = logging.getLogger(__name__)
 ALBUM_MAX = 10
@@ -95,5 +96,8 @@ async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Documents that are not images: say what the bot can read (in groups only when addressed)."""
     message = update.effective_message
     if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
+        return
+    if recording(message) is not None:
+        await on_voice(update, context)
         return
     await message.reply_text(t(language(update, context), "file.unsupported"))

@@ -33,6 +33,9 @@ def recording(message: Message) -> tuple[str, str, int | None, str | None, str |
         return "audio", audio.file_id, audio.file_size, audio.file_name, audio.mime_type
     if message.video_note:
         return "video_note", message.video_note.file_id, message.video_note.file_size, None, "video/mp4"
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("audio/"):  # a recording sent as a file
+        return "audio", document.file_id, document.file_size, document.file_name, document.mime_type
     return None
 
 

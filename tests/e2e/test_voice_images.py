@@ -164,3 +164,10 @@ async def test_a_photo_file_over_20_mb_is_refused_before_download(
     assert "20 MB" in (tg.chat_messages(ALICE)[0].text or "")
     assert not tg.calls_of("getFile")
     assert not ww.requests_to("/v1/chat/completions")
+
+
+async def test_a_recording_sent_as_a_file_is_transcribed(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    tg.send_media(ALICE, "document", b"ID3" + b"\x01" * 64, file_name="meeting.mp3", user_id=ALICE)
+    await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
+    filename, _, data = ww.requests_to("/v1/audio/transcriptions")[0].extra["files"]["file"]
+    assert (filename, data) == ("audio.mp3", b"ID3" + b"\x01" * 64)

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 
-from bot.wenwen import ModelInfo, WenwenClient
+from bot.wenwen import ModelInfo, WenwenClient, WenwenError
 
 # Models the gateway lists that are not chat models (Midjourney, audio, images, embeddings…).
 _NOT_CHAT = re.compile(
@@ -35,18 +35,30 @@ def is_chat_model(model: ModelInfo) -> bool:
 class ModelCatalog:
     """`GET /v1/models`, cached for `ttl` seconds; concurrent callers share one request."""
 
-    def __init__(self, client: WenwenClient, ttl: float = 300.0) -> None:
+    def __init__(self, client: WenwenClient, ttl: float = 300.0, failure_ttl: float = 60.0) -> None:
         self._client = client
         self._ttl = ttl
+        self._failure_ttl = failure_ttl
         self._models: list[ModelInfo] = []
         self._fetched_at = float("-inf")
+        self._failure: tuple[float, WenwenError] | None = None
         self._lock = asyncio.Lock()
 
     async def _refresh(self) -> None:
         async with self._lock:
-            if time.monotonic() - self._fetched_at > self._ttl:
+            now = time.monotonic()
+            if now - self._fetched_at <= self._ttl:
+                return
+            # A failing model list must not slow every turn down (format choice asks it each turn).
+            if self._failure is not None and now - self._failure[0] < self._failure_ttl:
+                raise self._failure[1]
+            try:
                 self._models = await self._client.list_models()
-                self._fetched_at = time.monotonic()
+            except WenwenError as error:
+                self._failure = (now, error)
+                raise
+            self._fetched_at = time.monotonic()
+            self._failure = None
 
     async def chat_models(self) -> list[str]:
         await self._refresh()

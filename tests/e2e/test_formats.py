@@ -236,3 +236,15 @@ async def test_settings_menu_cycles_thinking_format_and_language(
     tg.send_text(ALICE, "/new", user_id=ALICE)  # an English Telegram user, Chinese chosen for the chat
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
     assert "新的对话" in (tg.chat_messages(ALICE)[-1].text or "")
+
+
+async def test_a_failing_model_list_is_asked_once_and_chat_still_works(
+    tg: FakeTelegram, ww: FakeWenwen, make_bot
+) -> None:
+    await make_bot(wenwen_retries=0)
+    ww.script_models_error(500, "请求上游地址失败")
+    ww.script(Reply(text="one"), Reply(text="two"))
+    await ask(tg, "first", 1)
+    await ask(tg, "second", 2)
+    assert [m.text for m in tg.chat_messages(ALICE)] == ["one", "two"]
+    assert len(ww.requests_to("/v1/models")) == 1  # the failure is remembered for a minute

@@ -104,7 +104,8 @@ async def _show_events(
     async for event in events:
         if isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):
             _note(view, event, lang)
-            painter.push(compose(view, lang, streaming=True))
+            # rendered when painted (a few times per answer), not for every delta
+            painter.push(lambda: compose(view, lang, streaming=True))
             continue
         if isinstance(event, ModelSwitched):
             if event.first_time:

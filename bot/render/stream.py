@@ -204,7 +204,7 @@ class LivePainter:
     def __init__(self, reply: StreamingReply, clock: Callable[[], float] | None = None) -> None:
         self._reply = reply
         self._clock = clock or asyncio.get_running_loop().time
-        self._latest: str | Chunk | None = None
+        self._latest: str | Chunk | Callable[[], Chunk] | None = None
         self._changed = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -212,7 +212,8 @@ class LivePainter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-preview")
 
-    def push(self, content: str | Chunk) -> None:
+    def push(self, content: str | Chunk | Callable[[], Chunk]) -> None:
+        """The newest state; a callable is rendered only when a preview is actually painted."""
         self._latest = content
         self._changed.set()
 
@@ -244,7 +245,8 @@ class LivePainter:
                 if self._closing:
                     return
             if self._latest is not None:
-                await self._reply.update(self._latest)
+                latest = self._latest() if callable(self._latest) else self._latest
+                await self._reply.update(latest)
 
     async def _wait_closing(self) -> None:
         while not self._closing:

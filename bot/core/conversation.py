@@ -265,13 +265,14 @@ class ConversationService:
     ) -> int | None:
         if not progress.text.strip():
             return None
+        stored = storable_text(progress.text)
         # Shielded: a cancelled handler must still leave the answer on disk.
         return await asyncio.shield(
             self._storage.conversations.add_message(
                 conversation,
                 "assistant",
-                storable_text(progress.text),
-                token_estimate=estimate_tokens(storable_text(progress.text)),
+                stored,
+                token_estimate=estimate_tokens(stored),
                 status=status,
                 model=model,
                 prompt_tokens=progress.prompt_tokens or None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from .conversations import ConversationRepository
 from .db import Database
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
-from .models import ChatKey, ChatSettings, MessageStatus, StoredMessage
+from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage
 from .settings import ChatSettingsRepository
 from .usage import UsageRepository, UsageRow
 
@@ -36,6 +36,7 @@ class Storage:
 
 
 __all__ = [
+    "NO_ANSWER",
     "ChatKey",
     "ChatSettings",
     "ChatSettingsRepository",

@@ -9,9 +9,11 @@ from typing import Any
 from .db import Database
 from .models import ChatKey, MessageStatus, StoredMessage
 
+NO_ANSWER_TOKENS = 8  # what the placeholder of an answer that never came costs in a request
+
 _COLUMNS = (
     "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id, "
-    "attachments"
+    "attachments, images_refused"
 )
 _PAGE = 64
 
@@ -30,6 +32,7 @@ def _row_to_message(row: Any) -> StoredMessage:
         model=row["model"],
         user_id=row["user_id"],
         attachments=tuple(json.loads(row["attachments"])) if row["attachments"] else (),
+        images_refused=bool(row["images_refused"]),
     )
 
 
@@ -106,6 +109,54 @@ class ConversationRepository:
             )
             return int(cursor.lastrowid or 0)
 
+    async def begin_answer(self, conversation_id: int) -> int | None:
+        """A 'pending' answer row right after the unanswered question(s); None when nothing is unanswered.
+
+        Written before the request goes out, so messages that arrive while the answer is written come
+        after it (they are the next turn's question), and a crash leaves a visible gap, not a glued question.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT role FROM messages WHERE conversation_id = ? AND status != ? ORDER BY id DESC LIMIT 1",
+                (conversation_id, MessageStatus.SUPERSEDED.value),
+            ) as cursor:
+                last = await cursor.fetchone()
+            if last is None or last["role"] != "user":
+                return None
+            cursor = await conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, created_at) "
+                "VALUES (?, 'assistant', '', ?, ?, ?)",
+                (conversation_id, MessageStatus.PENDING.value, NO_ANSWER_TOKENS, time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def finish_answer(
+        self,
+        row_id: int,
+        content: str,
+        status: MessageStatus,
+        *,
+        token_estimate: int,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> None:
+        """The answer row gets its text and final state (FAILED with no text when none came)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE messages SET content = ?, status = ?, token_estimate = ?, model = ?, prompt_tokens = ?, "
+                "completion_tokens = ? WHERE id = ?",
+                (content, status.value, token_estimate, model, prompt_tokens, completion_tokens, row_id),
+            )
+
+    async def refuse_images(self, message_ids: list[int]) -> None:
+        """The gateway refused these messages' images: later requests show a placeholder instead."""
+        if not message_ids:
+            return
+        marks = ",".join("?" * len(message_ids))
+        async with self._db.transaction() as conn:
+            await conn.execute(f"UPDATE messages SET images_refused = 1 WHERE id IN ({marks})", message_ids)
+
     async def set_reply_ids(self, message_id: int, tg_reply_ids: tuple[int, ...]) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -116,15 +167,17 @@ class ConversationRepository:
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE messages SET status = ? WHERE id = ?", (MessageStatus.SUPERSEDED, message_id))
 
-    async def window(self, conversation_id: int, token_budget: int, max_messages: int = 400) -> list[StoredMessage]:
-        """The newest messages whose estimates fit the budget, oldest first.
+    async def window(
+        self, conversation_id: int, token_budget: int, max_messages: int = 400, *, before_id: int | None = None
+    ) -> list[StoredMessage]:
+        """The newest messages (older than `before_id` when given) whose estimates fit the budget, oldest first.
 
         Reads newest-first in small pages over the (conversation_id, id) index and stops as soon
         as the budget is spent, so a long conversation costs no more than a short one.
         """
         picked: list[StoredMessage] = []
         spent = 0
-        before = None
+        before = before_id
         async with self._db.read() as conn:
             while len(picked) < max_messages:
                 query = f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND status != ?"

@@ -53,11 +53,11 @@ class Database:
     async def migrate(self) -> None:
         """Apply the numbered migrations newer than `PRAGMA user_version`, each in its own transaction."""
         current = await self.schema_version()
-        for version, script in enumerate(MIGRATIONS, start=1):
+        for version, statements in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
             async with self.transaction() as conn:
-                for statement in _statements(script):
+                for statement in statements:
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {version}")
 
@@ -80,7 +80,3 @@ class Database:
         """Reads share the lock so they never see another coroutine's open transaction half done."""
         async with self._lock:
             yield self._conn
-
-
-def _statements(script: str) -> list[str]:
-    return [part.strip() for part in script.split(";") if part.strip()]

@@ -1,108 +1,145 @@
-"""Numbered schema migrations; migration N leaves `PRAGMA user_version = N`. Append, never edit."""
+"""Numbered schema migrations; migration N leaves `PRAGMA user_version = N`. Append, never edit.
 
-MIGRATIONS: list[str] = [
+Each migration is a list of statements, run in one transaction (no splitting of SQL text on `;`).
+"""
+
+MIGRATIONS: list[list[str]] = [
     # 1: conversations, messages, per-chat settings, daily usage
-    """
-    CREATE TABLE conversations (
-        id          INTEGER PRIMARY KEY,
-        chat_id     INTEGER NOT NULL,
-        thread_id   INTEGER NOT NULL DEFAULT 0,
-        created_at  REAL    NOT NULL,
-        active      INTEGER NOT NULL DEFAULT 1
-    );
-    CREATE INDEX conversations_by_chat ON conversations (chat_id, thread_id, active);
-
-    CREATE TABLE messages (
-        id                INTEGER PRIMARY KEY,
-        conversation_id   INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-        role              TEXT    NOT NULL CHECK (role IN ('user', 'assistant')),
-        content           TEXT    NOT NULL,
-        user_id           INTEGER,
-        tg_message_id     INTEGER,
-        tg_reply_ids      TEXT,
-        model             TEXT,
-        prompt_tokens     INTEGER,
-        completion_tokens INTEGER,
-        status            TEXT    NOT NULL DEFAULT 'complete'
-                          CHECK (status IN ('complete', 'partial', 'superseded')),
-        token_estimate    INTEGER NOT NULL DEFAULT 0,
-        created_at        REAL    NOT NULL
-    );
-    CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
-
-    CREATE TABLE chat_settings (
-        chat_id       INTEGER NOT NULL,
-        thread_id     INTEGER NOT NULL DEFAULT 0,
-        model         TEXT,
-        system_prompt TEXT,
-        updated_at    REAL    NOT NULL,
-        PRIMARY KEY (chat_id, thread_id)
-    );
-
-    CREATE TABLE usage_daily (
-        user_id           INTEGER NOT NULL,
-        day               TEXT    NOT NULL,
-        model             TEXT    NOT NULL,
-        requests          INTEGER NOT NULL DEFAULT 0,
-        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
-        completion_tokens INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (user_id, day, model)
-    )
-    """,
+    [
+        """CREATE TABLE conversations (
+                id          INTEGER PRIMARY KEY,
+                chat_id     INTEGER NOT NULL,
+                thread_id   INTEGER NOT NULL DEFAULT 0,
+                created_at  REAL    NOT NULL,
+                active      INTEGER NOT NULL DEFAULT 1
+            )
+        """,
+        "CREATE INDEX conversations_by_chat ON conversations (chat_id, thread_id, active)",
+        """CREATE TABLE messages (
+                id                INTEGER PRIMARY KEY,
+                conversation_id   INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                role              TEXT    NOT NULL CHECK (role IN ('user', 'assistant')),
+                content           TEXT    NOT NULL,
+                user_id           INTEGER,
+                tg_message_id     INTEGER,
+                tg_reply_ids      TEXT,
+                model             TEXT,
+                prompt_tokens     INTEGER,
+                completion_tokens INTEGER,
+                status            TEXT    NOT NULL DEFAULT 'complete'
+                                  CHECK (status IN ('complete', 'partial', 'superseded')),
+                token_estimate    INTEGER NOT NULL DEFAULT 0,
+                created_at        REAL    NOT NULL
+            )
+        """,
+        "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
+        """CREATE TABLE chat_settings (
+                chat_id       INTEGER NOT NULL,
+                thread_id     INTEGER NOT NULL DEFAULT 0,
+                model         TEXT,
+                system_prompt TEXT,
+                updated_at    REAL    NOT NULL,
+                PRIMARY KEY (chat_id, thread_id)
+            )
+        """,
+        """CREATE TABLE usage_daily (
+                user_id           INTEGER NOT NULL,
+                day               TEXT    NOT NULL,
+                model             TEXT    NOT NULL,
+                requests          INTEGER NOT NULL DEFAULT 0,
+                prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (user_id, day, model)
+            )
+        """,
+    ],
     # 2: Midjourney tasks and their buttons (callback data carries the short button row id)
-    """
-    CREATE TABLE mj_tasks (
-        id                  INTEGER PRIMARY KEY,
-        task_id             TEXT UNIQUE,
-        chat_id             INTEGER NOT NULL,
-        thread_id           INTEGER NOT NULL DEFAULT 0,
-        user_id             INTEGER NOT NULL,
-        lang                TEXT    NOT NULL DEFAULT 'en',
-        action              TEXT    NOT NULL,
-        parent_id           INTEGER REFERENCES mj_tasks (id),
-        status              TEXT    NOT NULL,
-        progress            INTEGER NOT NULL DEFAULT 0,
-        prompt              TEXT    NOT NULL DEFAULT '',
-        final_prompt        TEXT    NOT NULL DEFAULT '',
-        fail_reason         TEXT    NOT NULL DEFAULT '',
-        image_url           TEXT    NOT NULL DEFAULT '',
-        reply_to            INTEGER,
-        progress_message_id INTEGER,
-        progress_is_photo   INTEGER NOT NULL DEFAULT 0,
-        modal_message_id    INTEGER,
-        result_message_id   INTEGER,
-        created_at          REAL    NOT NULL,
-        updated_at          REAL    NOT NULL,
-        shown_at            REAL    NOT NULL DEFAULT 0
-    );
-    CREATE INDEX mj_tasks_by_status ON mj_tasks (status);
-    CREATE INDEX mj_tasks_by_result ON mj_tasks (chat_id, result_message_id);
-    CREATE INDEX mj_tasks_by_modal ON mj_tasks (chat_id, modal_message_id);
-
-    CREATE TABLE mj_buttons (
-        id         INTEGER PRIMARY KEY,
-        task_row   INTEGER NOT NULL REFERENCES mj_tasks (id) ON DELETE CASCADE,
-        custom_id  TEXT    NOT NULL,
-        label      TEXT    NOT NULL DEFAULT '',
-        emoji      TEXT    NOT NULL DEFAULT '',
-        position   INTEGER NOT NULL,
-        pressed_at REAL,
-        UNIQUE (task_row, custom_id)
-    )
-    """,
+    [
+        """CREATE TABLE mj_tasks (
+                id                  INTEGER PRIMARY KEY,
+                task_id             TEXT UNIQUE,
+                chat_id             INTEGER NOT NULL,
+                thread_id           INTEGER NOT NULL DEFAULT 0,
+                user_id             INTEGER NOT NULL,
+                lang                TEXT    NOT NULL DEFAULT 'en',
+                action              TEXT    NOT NULL,
+                parent_id           INTEGER REFERENCES mj_tasks (id),
+                status              TEXT    NOT NULL,
+                progress            INTEGER NOT NULL DEFAULT 0,
+                prompt              TEXT    NOT NULL DEFAULT '',
+                final_prompt        TEXT    NOT NULL DEFAULT '',
+                fail_reason         TEXT    NOT NULL DEFAULT '',
+                image_url           TEXT    NOT NULL DEFAULT '',
+                reply_to            INTEGER,
+                progress_message_id INTEGER,
+                progress_is_photo   INTEGER NOT NULL DEFAULT 0,
+                modal_message_id    INTEGER,
+                result_message_id   INTEGER,
+                created_at          REAL    NOT NULL,
+                updated_at          REAL    NOT NULL,
+                shown_at            REAL    NOT NULL DEFAULT 0
+            )
+        """,
+        "CREATE INDEX mj_tasks_by_status ON mj_tasks (status)",
+        "CREATE INDEX mj_tasks_by_result ON mj_tasks (chat_id, result_message_id)",
+        "CREATE INDEX mj_tasks_by_modal ON mj_tasks (chat_id, modal_message_id)",
+        """CREATE TABLE mj_buttons (
+                id         INTEGER PRIMARY KEY,
+                task_row   INTEGER NOT NULL REFERENCES mj_tasks (id) ON DELETE CASCADE,
+                custom_id  TEXT    NOT NULL,
+                label      TEXT    NOT NULL DEFAULT '',
+                emoji      TEXT    NOT NULL DEFAULT '',
+                position   INTEGER NOT NULL,
+                pressed_at REAL,
+                UNIQUE (task_row, custom_id)
+            )
+        """,
+    ],
     # 3: image references on messages (Telegram file ids, never bytes); per-chat voice and vision flags
-    """
-    ALTER TABLE messages ADD COLUMN attachments TEXT;
-    ALTER TABLE chat_settings ADD COLUMN voice_replies INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE chat_settings ADD COLUMN vision_notice_shown INTEGER NOT NULL DEFAULT 0
-    """,
+    [
+        "ALTER TABLE messages ADD COLUMN attachments TEXT",
+        "ALTER TABLE chat_settings ADD COLUMN voice_replies INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chat_settings ADD COLUMN vision_notice_shown INTEGER NOT NULL DEFAULT 0",
+    ],
     # 4: per-chat format override, thinking, web search, tools and language
-    """
-    ALTER TABLE chat_settings ADD COLUMN api_format TEXT;
-    ALTER TABLE chat_settings ADD COLUMN thinking INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE chat_settings ADD COLUMN thinking_level TEXT NOT NULL DEFAULT 'medium';
-    ALTER TABLE chat_settings ADD COLUMN web_search INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE chat_settings ADD COLUMN tools INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE chat_settings ADD COLUMN language TEXT
-    """,
+    [
+        "ALTER TABLE chat_settings ADD COLUMN api_format TEXT",
+        "ALTER TABLE chat_settings ADD COLUMN thinking INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chat_settings ADD COLUMN thinking_level TEXT NOT NULL DEFAULT 'medium'",
+        "ALTER TABLE chat_settings ADD COLUMN web_search INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chat_settings ADD COLUMN tools INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE chat_settings ADD COLUMN language TEXT",
+    ],
+    # 5: answers are written as a row when they start ('pending'), so a question whose answer failed or was lost
+    #    in a crash keeps a separator ('failed'/'pending') and is never glued to the next question; images the
+    #    gateway refused are not sent again. SQLite cannot change a CHECK constraint: the table is rebuilt.
+    [
+        """CREATE TABLE messages_v5 (
+                id                INTEGER PRIMARY KEY,
+                conversation_id   INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                role              TEXT    NOT NULL CHECK (role IN ('user', 'assistant')),
+                content           TEXT    NOT NULL,
+                user_id           INTEGER,
+                tg_message_id     INTEGER,
+                tg_reply_ids      TEXT,
+                model             TEXT,
+                prompt_tokens     INTEGER,
+                completion_tokens INTEGER,
+                status            TEXT    NOT NULL DEFAULT 'complete'
+                                  CHECK (status IN ('complete', 'partial', 'superseded', 'pending', 'failed')),
+                token_estimate    INTEGER NOT NULL DEFAULT 0,
+                created_at        REAL    NOT NULL,
+                attachments       TEXT,
+                images_refused    INTEGER NOT NULL DEFAULT 0
+            )
+        """,
+        """INSERT INTO messages_v5 (id, conversation_id, role, content, user_id, tg_message_id, tg_reply_ids, model,
+                prompt_tokens, completion_tokens, status, token_estimate, created_at, attachments)
+            SELECT id, conversation_id, role, content, user_id, tg_message_id, tg_reply_ids, model,
+                prompt_tokens, completion_tokens, status, token_estimate, created_at, attachments FROM messages
+        """,
+        "DROP TABLE messages",
+        "ALTER TABLE messages_v5 RENAME TO messages",
+        "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
+    ],
 ]

@@ -18,6 +18,12 @@ class MessageStatus(StrEnum):
     COMPLETE = "complete"
     PARTIAL = "partial"  # cut short by /stop or an error: kept, shown, sent back as history
     SUPERSEDED = "superseded"  # replaced by /retry: kept on disk, left out of context
+    PENDING = "pending"  # an answer being written (or lost in a crash): marks where its question ends
+    FAILED = "failed"  # no answer came (error, empty, stopped at once): the question is not glued to the next
+
+
+# An assistant row in one of these states holds no answer: the request shows a short placeholder instead.
+NO_ANSWER = frozenset({MessageStatus.PENDING, MessageStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +39,7 @@ class StoredMessage:
     model: str | None = None
     user_id: int | None = None
     attachments: tuple[str, ...] = ()  # Telegram file ids of images sent with the message
+    images_refused: bool = False  # the gateway refused this message's images: they are not sent again
 
 
 @dataclass(frozen=True, slots=True)

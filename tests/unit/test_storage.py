@@ -81,7 +81,7 @@ async def test_reopen_applies_only_new_migrations(tmp_path: Path, monkeypatch: p
     await first.conversations.add_message(conversation, "user", "old row", token_estimate=1)
     await first.close()
 
-    extended = [*MIGRATIONS, "CREATE TABLE extra (x INTEGER); INSERT INTO extra (x) VALUES (42)"]
+    extended = [*MIGRATIONS, ["CREATE TABLE extra (x INTEGER)", "INSERT INTO extra (x) VALUES (42)"]]
     monkeypatch.setattr(storage.db, "MIGRATIONS", extended)
     second = await Storage.open(path)
     try:
@@ -96,7 +96,7 @@ async def test_reopen_applies_only_new_migrations(tmp_path: Path, monkeypatch: p
 async def test_failed_migration_leaves_the_version_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "bot.sqlite3"
     await (await Storage.open(path)).close()
-    broken = [*MIGRATIONS, "CREATE TABLE half (x INTEGER); THIS IS NOT SQL"]
+    broken = [*MIGRATIONS, ["CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"]]
     monkeypatch.setattr(storage.db, "MIGRATIONS", broken)
     with pytest.raises(sqlite3.OperationalError):
         await Database.open(path)

@@ -8,11 +8,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from .errors import WenwenError, WenwenNetworkError, error_from_response
+from .public_fetch import Origin, PublicFetcher
 
 log = logging.getLogger("bot.wenwen")
 T = TypeVar("T")
@@ -43,7 +43,9 @@ class GatewayHttp:
         self.retries = retries
         self._sleep = sleep
         self._api_key = api_key
-        self._host = urlsplit(base_url).netloc
+        self._origin = Origin.of(base_url)
+        # Links from anywhere but the gateway (model answers, upstream CDNs) go through the SSRF guard, keyless
+        self.public = PublicFetcher(base_url, connect_timeout=connect_timeout, read_timeout=min(read_timeout, 60.0))
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "wenwen-bot/0.1"},
@@ -54,6 +56,7 @@ class GatewayHttp:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.public.aclose()
 
     def anthropic_auth(self) -> dict[str, str]:
         """`x-api-key`, the Anthropic way (accepted on /v1/messages, §0.1)."""
@@ -171,11 +174,14 @@ class GatewayHttp:
         finally:
             await response.aclose()
 
-    async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
-        """Fetch a file by absolute URL (result images); the key goes only to the gateway's own host."""
+    async def download(self, url: str, *, max_bytes: int, deadline: float = 120.0) -> tuple[bytes, str]:
+        """Fetch a file by absolute URL (result images); the key goes only to the gateway's own origin.
+
+        Anything else is fetched without the key and only from public addresses (`PublicFetcher`).
+        """
+        if Origin.of(url) != self._origin:
+            return await self.public.fetch(url, max_bytes=max_bytes, deadline=deadline)
         request = self.client.build_request("GET", url)
-        if urlsplit(url).netloc != self._host:
-            del request.headers["Authorization"]
 
         async def attempt() -> tuple[bytes, str]:
             response = await self.send(request, stream=True)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import sys
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
+from telegram.error import TelegramError
 
 from .app import build_application
 from .config import Settings, describe_error
 from .logging_setup import setup_logging
+from .webhook import AnyApplication, WebhookOptions, run_webhook
 
 log = logging.getLogger("bot")
 
@@ -31,8 +34,8 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(b"wenwen-bot-webhook:" + settings.telegram_bot_token.get_secret_value().encode()).hexdigest()
 
 
-def webhook_options(settings: Settings) -> dict[str, object]:
-    """Arguments for `run_webhook` / `Updater.start_webhook`: the path of WEBHOOK_URL and its secret."""
+def webhook_options(settings: Settings) -> WebhookOptions:
+    """Where `bot.webhook.WebhookServer` listens, the path of WEBHOOK_URL, and the secret token."""
     assert settings.webhook_url is not None
     return {
         "listen": settings.webhook_listen,
@@ -43,18 +46,39 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
+def secret_values(settings: Settings) -> list[str]:
+    """Everything the log filter blanks out: token, key, webhook secret (set or derived), MCP tokens."""
+    secrets = [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()]
+    secrets += [s.authorization_token.get_secret_value() for s in settings.mcp_servers if s.authorization_token]
+    if settings.webhook_url:
+        secrets.append(webhook_secret(settings))
+    return secrets
+
+
 def main() -> None:
     settings = load_settings()
-    secrets = [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()]
-    secrets += [server["authorization_token"] for server in settings.mcp_servers if server.get("authorization_token")]
+    secrets = secret_values(settings)
+    if settings.webhook_url:
+        secrets.append(webhook_secret(settings))
     setup_logging(settings.log_level, secrets)
     app = build_application(settings)
     if settings.webhook_url:
         log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
-        app.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
+        run_webhook_mode(app, webhook_options(settings))
     else:
         log.info("starting in long-polling mode")
         app.run_polling()
+
+
+def run_webhook_mode(app: AnyApplication, options: WebhookOptions) -> None:
+    """Our own bounded server (bot/webhook.py) instead of PTB's; start-up failures end in one log line."""
+    try:
+        asyncio.run(run_webhook(app, options))
+    except KeyboardInterrupt:  # Ctrl+C before the signal handlers were in place
+        pass
+    except (OSError, TelegramError) as error:  # port taken, setWebhook refused, Telegram unreachable
+        log.error("webhook mode could not run: %s", error)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
         .rate_limiter(BotRateLimiter(max_retries=2))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(is_allowed=settings.is_allowed))
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .wenwen.types import McpServer
 
 EVERYONE = "*"
 
@@ -44,11 +47,49 @@ class AccessList:
         return cls(frozenset(ids))
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _check_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL with a host name")
     return value.strip().rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_secure_url(value: str) -> str:
+    """http:// only to this machine: the key or token in every request would travel in clear text."""
+    checked = _check_url(value)
+    parts = urlsplit(checked)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ValueError("must use https:// (http:// is only for this machine: secrets would go unencrypted)")
+    return checked
+
+
+class McpServerSetting(BaseModel):
+    """One MCP_SERVERS entry; the token is a secret."""
+
+    name: str = Field(min_length=1)
+    url: str
+    authorization_token: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_secure_url(value)
+
+    def server(self) -> McpServer:
+        token = self.authorization_token.get_secret_value() if self.authorization_token else None
+        return McpServer(self.name, self.url, token)
 
 
 class Settings(BaseSettings):
@@ -93,7 +134,7 @@ class Settings(BaseSettings):
 
     # --- chat formats, tools ---
     model_formats: str = "claude-*=messages"
-    mcp_servers: Annotated[list[dict[str, str]], NoDecode] = Field(default_factory=list)
+    mcp_servers: Annotated[list[McpServerSetting], NoDecode] = Field(default_factory=list)
 
     # --- rendering ---
     stream_interval_private: float = Field(default=1.0, ge=0.05)
@@ -105,7 +146,7 @@ class Settings(BaseSettings):
     @field_validator("wenwen_base_url", "telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _check_url(value)
+        return _check_secure_url(value)
 
     @field_validator("webhook_url")
     @classmethod
@@ -117,30 +158,32 @@ class Settings(BaseSettings):
             raise ValueError("Telegram only delivers webhooks to https:// URLs")
         return checked
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
     @field_validator("mcp_servers", mode="before")
     @classmethod
-    def _mcp(cls, value: Any) -> list[dict[str, str]]:
+    def _mcp(cls, value: Any) -> list[Any]:
         """`name=https://…,other=https://…` or a JSON list of {"name","url"[, "authorization_token"]}."""
         if isinstance(value, list):
-            items = value
-        elif not value or not str(value).strip():
+            return value
+        if not value or not str(value).strip():
             return []
-        elif str(value).strip().startswith("["):
-            items = json.loads(str(value))
-        else:
-            items = []
-            for part in str(value).split(","):
-                name, _, url = part.partition("=")
-                items.append({"name": name.strip(), "url": url.strip()})
-        servers = []
-        for item in items:
-            if not isinstance(item, dict) or not item.get("name") or not item.get("url"):
+        if str(value).strip().startswith("["):
+            try:
+                items = json.loads(str(value))
+            except ValueError:
+                raise ValueError("is not valid JSON (expected a list of {name, url})") from None
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise ValueError("each MCP server needs a name and a url")
-            server = {"type": "url", "name": str(item["name"]), "url": _check_url(str(item["url"]))}
-            if item.get("authorization_token"):
-                server["authorization_token"] = str(item["authorization_token"])
-            servers.append(server)
-        return servers
+            return items
+        pairs = [part.partition("=") for part in str(value).split(",")]
+        return [{"name": name.strip(), "url": url.strip()} for name, _, url in pairs]
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 from storage import ChatKey, Storage
 
 from .config import Settings
+from .core.access import StrangerReplies
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
 from .core.media import MediaService
@@ -15,6 +16,7 @@ from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
 from .core.tools import CurrentTime, GenerateImage, ToolRegistry
+from .core.turn_queue import ChatTurnQueue
 from .core.turns import TurnRegistry
 from .wenwen import WenwenClient
 from .wenwen.media import MediaClient
@@ -35,6 +37,8 @@ class Services:
     mj_poller: MjPoller
     media: MediaService
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
+    turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
+    strangers: StrangerReplies = field(default_factory=StrangerReplies)
 
     @classmethod
     async def create(cls, settings: Settings) -> Services:
@@ -65,7 +69,7 @@ class Services:
             image_history_turns=settings.image_history_turns,
             formats=FormatChooser(catalog, parse_mapping(settings.model_formats)),
             tools=ToolRegistry([CurrentTime(), GenerateImage(media)]),
-            mcp_servers=tuple(settings.mcp_servers),
+            mcp_servers=tuple(server.server() for server in settings.mcp_servers),
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -89,6 +93,7 @@ class Services:
         return services
 
     async def close(self) -> None:
+        await self.turn_queue.close()
         await self.wenwen.aclose()
         await self.storage.close()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.webhook import WebhookServer
 from bot.wiring import Services, services_of
 
 TOKEN = "123456:TEST-token_abc"
@@ -36,12 +40,19 @@ def make_settings(tg_url: str, ww_url: str, db_path: Path, **overrides: Any) -> 
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def bot_command() -> list[str]:
+    """The installed `wenwen-bot` script, or `python -m bot` without it."""
+    script = shutil.which("wenwen-bot")
+    return [script] if script else [sys.executable, "-m", "bot"]
+
+
 class RunningBot:
-    """Start/stop the bot in-process with long polling against the fake Bot API."""
+    """Start/stop the bot in-process against the fake Bot API: long polling, or our webhook server."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app: Application | None = None  # type: ignore[type-arg]
+        self.webhook: WebhookServer | None = None
 
     @property
     def services(self) -> Services:
@@ -62,16 +73,23 @@ class RunningBot:
         await app.updater.start_polling(poll_interval=0.0, timeout=1)  # type: ignore[union-attr]
         await app.start()
 
-    async def start_webhook(self, options: dict[str, Any]) -> None:
-        """The same lifecycle as `run_webhook`: Telegram posts updates to our own HTTP server."""
+    async def start_webhook(self, options: Mapping[str, Any]) -> None:
+        """The lifecycle of `bot.webhook.run_webhook`: Telegram posts updates to our own HTTP server.
+
+        ``options`` are `WebhookServer`'s keywords (`bot.__main__.webhook_options`, plus limits if wanted).
+        """
         app = await self._initialize()
-        await app.updater.start_webhook(**options)  # type: ignore[union-attr]
         await app.start()
+        self.webhook = WebhookServer(app, **options)
+        await self.webhook.start()
 
     async def stop(self) -> None:
         app = self.app
         if app is None:
             return
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
         assert app.updater is not None
         if app.updater.running:
             await app.updater.stop()

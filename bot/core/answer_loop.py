@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
@@ -25,7 +26,7 @@ from .answer_media import display_text
 from .events import AnswerDelta, Sources, ToolStep, TurnEvent
 from .events import ReasoningDelta as ReasoningUpdate
 from .stream_guard import until_stopped
-from .tools import ToolRegistry
+from .tools import ToolBudget, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ async def stream_answer(
     client: WenwenClient, request: ChatRequest, tools: ToolRegistry, stop: asyncio.Event, progress: Progress
 ) -> AsyncIterator[TurnEvent]:
     """Events of the whole answer; tool results go back to the model, at most MAX_TOOL_ROUNDS times."""
+    budget = ToolBudget()
     for round_number in range(MAX_TOOL_ROUNDS + 1):
         calls: list[ToolCall] = []
         before = len(progress.text)
@@ -59,8 +61,9 @@ async def stream_answer(
                 if update is not None:
                     yield update
         except WenwenError as error:
-            # Some models refuse the `tools` field; answer without tools rather than not at all.
-            if not (request.tools and error.kind == ErrorKind.BAD_REQUEST and len(progress.text) == before):
+            # Some models refuse the `tools` field; answer without tools rather than not at all — but only
+            # when the refusal is about tools (a bad key or a content filter must not cost two requests).
+            if not (request.tools and _about_tools(error) and len(progress.text) == before):
                 raise
             log.info("the gateway refused tools for %s (%s); asking again without them", request.model, error)
             request = replace(request, tools=())
@@ -71,13 +74,20 @@ async def stream_answer(
         for call in calls:
             progress.steps.append((call.name, ""))
             yield ToolStep(call.name, "")
-            outcome = await tools.run(call)
+            outcome = await tools.run(call, budget)
             progress.images.extend(outcome.images)
             results.append(ChatMessage("tool", outcome.text, tool_call_id=call.id))
         said = progress.text[before:]
         messages = [*request.messages, ChatMessage("assistant", said, tool_calls=tuple(calls)), *results]
         last_round = round_number + 1 >= MAX_TOOL_ROUNDS
         request = replace(request, messages=messages, tools=() if last_round else request.tools)
+
+
+_TOOLS_WORDS = re.compile(r"tool|function|tool_choice", re.IGNORECASE)
+
+
+def _about_tools(error: WenwenError) -> bool:
+    return error.kind == ErrorKind.BAD_REQUEST and bool(_TOOLS_WORDS.search(f"{error.message} {error.code or ''}"))
 
 
 def _apply(progress: Progress, event: StreamEvent) -> TurnEvent | None:

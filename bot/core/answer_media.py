@@ -6,13 +6,17 @@ sometimes as a bare data URL. The chat shows them as photos and the text around 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
 import re
+from dataclasses import dataclass
+from typing import Protocol
 
 from bot.wenwen import WenwenError
-from bot.wenwen.http import GatewayHttp
+
+from .images import inspect_image_async
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +24,7 @@ _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?((?:https?://|data:image/)[^)
 _BARE_DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,[A-Za-z0-9+/=]{64,}")
 # The start of an image that is still streaming in: hidden until it is complete.
 _PARTIAL_TAIL = re.compile(r"(!\[[^\]\n]*(\]\([^)]*)?|data:image/[\w.+-]*(;base64,[A-Za-z0-9+/=]*)?)$")
+_ALT = re.compile(r"!\[([^\]\n]*)\]")
 PLACEHOLDER = "[image]"
 
 
@@ -60,22 +65,74 @@ def decode_data_url(source: str) -> bytes | None:
         return None
 
 
+class UrlFetcher(Protocol):
+    async def fetch(self, url: str, *, max_bytes: int, deadline: float) -> tuple[bytes, str]: ...
+
+
+MAX_IMAGES = 10  # per answer; past it the links stay in the text as links
+MAX_IMAGE_BYTES = 20_000_000
+FETCH_BUDGET = 30.0  # seconds for all of an answer's downloads together
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPictures:
+    """The images an answer carried that are real images, and the answer's text as it is shown."""
+
+    images: tuple[bytes, ...]
+    text: str  # delivered images removed; the others kept as plain links
+
+
 class AnswerMedia:
-    """Fetches the images an answer points to (data URLs decoded, links downloaded)."""
+    """Gets the images an answer points to: data URLs decoded, links downloaded keyless through the SSRF guard.
 
-    def __init__(self, http: GatewayHttp, max_images: int = 10) -> None:
-        self._http = http
+    What arrives must decode as an image (Pillow), or it is not sent: an answer never makes the
+    bot post arbitrary bytes. Caps: MAX_IMAGES, MAX_IMAGE_BYTES each, FETCH_BUDGET for them all.
+    """
+
+    def __init__(self, fetcher: UrlFetcher, max_images: int = MAX_IMAGES, budget: float = FETCH_BUDGET) -> None:
+        self._fetcher = fetcher
         self._max_images = max_images
+        self._budget = budget
 
-    async def images_in(self, markdown: str) -> tuple[bytes, ...]:
-        found: list[bytes] = []
+    async def collect(self, markdown: str) -> AnswerPictures:
+        delivered: dict[str, bytes] = {}
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + self._budget
         for source in image_sources(markdown)[: self._max_images]:
-            data = decode_data_url(source)
-            if data is None and source.startswith("http"):
-                try:
-                    data, _ = await self._http.download(source, max_bytes=20_000_000)
-                except WenwenError as error:
-                    log.info("image in an answer could not be downloaded: %s", error)
-            if data:
-                found.append(data)
-        return tuple(found)
+            left = ends_at - loop.time()
+            if left <= 0:
+                break
+            data = await self._bytes(source, left)
+            if data is not None and await inspect_image_async(data) is not None:
+                delivered[source] = data
+            elif data is not None:
+                log.info("an image in an answer is not a readable image; it is not sent")
+        return AnswerPictures(tuple(delivered.values()), _shown_text(markdown, delivered))
+
+    async def _bytes(self, source: str, left: float) -> bytes | None:
+        data = decode_data_url(source)
+        if data is not None:
+            return data if len(data) <= MAX_IMAGE_BYTES else None
+        if not source.startswith(("http://", "https://")):
+            return None
+        try:
+            body, _ = await self._fetcher.fetch(source, max_bytes=MAX_IMAGE_BYTES, deadline=left)
+        except WenwenError as error:  # refused by the guard, too big, gone: the link stays a link
+            log.info("image in an answer not downloaded: %s", error)
+            return None
+        return body
+
+
+def _shown_text(markdown: str, delivered: dict[str, bytes]) -> str:
+    """The final text: delivered images removed (they follow as photos), the rest kept as links."""
+
+    def keep_as_link(match: re.Match[str]) -> str:
+        source = match.group(1)
+        if source in delivered or not source.startswith("http"):
+            return ""
+        label = _ALT.match(match.group(0))
+        return f"[{(label.group(1) if label else '').strip() or source}]({source})"
+
+    text = _MARKDOWN_IMAGE.sub(keep_as_link, markdown)
+    text = _BARE_DATA_URL.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

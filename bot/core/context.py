@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.wenwen import ChatMessage
-from storage import StoredMessage
+from storage import NO_ANSWER, StoredMessage
 
 # Why an estimate and not a tokenizer: the gateway fronts many model families with different
 # tokenizers; tiktoken would add a large dependency and still be wrong for Claude, Qwen or
@@ -59,6 +59,7 @@ def history_budget(model: str, cap: int) -> int:
 
 IMAGE_TOKENS = 850  # about what a 1024×1024 image costs at high detail
 IMAGE_PLACEHOLDER = "[image]"
+NO_ANSWER_PLACEHOLDER = "[no answer: the request failed]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +77,19 @@ def build_messages(
 ) -> list[ChatMessage]:
     """System prompt, then history verbatim; images as data-URL parts where `images` has their bytes.
 
-    An image whose bytes are not given (too old to fetch again) becomes a "[image]" placeholder.
-    Consecutive messages of one role (a question whose answer was lost in a crash, say) are
-    joined, so every format's alternation rule holds and nothing the user said is dropped.
+    An image whose bytes are not given (too old, refused, unreadable) becomes an "[image]" placeholder.
+    Messages sent one after another with no answer between them (sent while an answer was being
+    written) are one question and are joined. An answer that never came (error, crash) is a short
+    placeholder, so that question is never glued to the next one and answered again.
     A leading assistant message (left over after trimming) is dropped.
     """
     available = images or {}
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for message in history:
         parts: list[dict[str, Any]] = []
-        if message.content.strip():
+        if message.role == "assistant" and message.status in NO_ANSWER:
+            parts.append({"type": "text", "text": NO_ANSWER_PLACEHOLDER})
+        elif message.content.strip():
             parts.append({"type": "text", "text": message.content})
         for file_id in message.attachments:
             image = available.get(file_id)

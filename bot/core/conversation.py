@@ -7,27 +7,29 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from bot.wenwen import (
     ChatMessage,
     ChatRequest,
     ErrorKind,
+    McpServer,
     WenwenClient,
     WenwenError,
 )
 from bot.wenwen.types import ApiFormat
 from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
+from storage.conversations import NO_ANSWER_TOKENS
 
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
-from .context import IMAGE_TOKENS, ImageData, build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerImages, ModelSwitched, TurnDone, TurnEvent, TurnFailed
+from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
+from .events import AnswerImages, ImagesSkipped, ModelSwitched, TurnDone, TurnEvent, TurnFailed, TurnStarted
 from .formats import FormatChooser
+from .images import inspect_image_async
 from .models import calls_tools
 from .tools import ToolRegistry
 from .usage_report import UsageReport, usage_report
-from .vision import ImageFetcher, images_for, sees_images
+from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
 
 log = logging.getLogger("bot.turn")
 
@@ -41,21 +43,13 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
-class TurnImage:
-    """An image the user sent with this turn: its bytes now, its file id for later turns."""
-
-    file_id: str
-    image: ImageData
-
-
-@dataclass(frozen=True, slots=True)
 class UserTurn:
     chat: ChatKey
     user_id: int
     text: str
     tg_message_id: int | None = None
     quote: Quote | None = None
-    images: tuple[TurnImage, ...] = ()
+    images: tuple[str, ...] = ()  # Telegram file ids; the bytes are fetched when the answer is made
 
 
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
@@ -74,7 +68,7 @@ class ConversationService:
         image_history_turns: int = 3,
         formats: FormatChooser | None = None,
         tools: ToolRegistry | None = None,
-        mcp_servers: tuple[dict[str, Any], ...] = (),
+        mcp_servers: tuple[McpServer, ...] = (),
     ) -> None:
         self._client = client
         self._storage = storage
@@ -83,7 +77,7 @@ class ConversationService:
         self._max_answer_tokens = max_answer_tokens
         self._vision_model = vision_model
         self._image_history_turns = image_history_turns
-        self._media = AnswerMedia(client.http)
+        self._media = AnswerMedia(client.http.public)
         self._formats = formats
         self._tools = tools or ToolRegistry([])
         self._mcp_servers = mcp_servers
@@ -129,16 +123,12 @@ class ConversationService:
 
     # ------------------------------------------------------------------ turns
 
-    async def run_turn(
-        self, turn: UserTurn, stop: asyncio.Event, fetch_image: ImageFetcher | None = None
-    ) -> AsyncIterator[TurnEvent]:
-        """Store the user's message at once (images by file id), then stream and store the answer."""
-        settings = await self._storage.settings.get(turn.chat)
-        model = settings.model or self._default_model
+    async def add_user_message(self, turn: UserTurn) -> None:
+        """Store what the user said the moment it arrives (images by file id); `answer` answers it."""
         conversation = await self._storage.conversations.active(turn.chat)
-        budget = history_budget(model, self._max_context_tokens)
         content = turn.text
         if turn.quote and turn.quote.text.strip():
+            budget = history_budget(await self.model_for(turn.chat), self._max_context_tokens)
             recent = await self._storage.conversations.window(conversation, budget)
             if not _mentions(recent, turn.quote.tg_message_id):
                 content = f"{quote_block(turn.quote.text)}\n\n{turn.text}"
@@ -149,27 +139,29 @@ class ConversationService:
             token_estimate=estimate_tokens(content) + IMAGE_TOKENS * len(turn.images),
             user_id=turn.user_id,
             tg_message_id=turn.tg_message_id,
-            attachments=tuple(image.file_id for image in turn.images),
+            attachments=turn.images,
         )
-        fresh = {image.file_id: image.image for image in turn.images}
-        async for event in self._answer(
-            turn.chat, turn.user_id, conversation, model, settings, stop, fresh, fetch_image
-        ):
+
+    async def answer(
+        self, chat: ChatKey, user_id: int, stop: asyncio.Event, fetch_image: ImageFetcher | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Answer everything the chat said since its last answer, in one turn; nothing when all is answered."""
+        conversation = await self._storage.conversations.active(chat)
+        answer_row = await self._storage.conversations.begin_answer(conversation)
+        if answer_row is None:
+            return
+        async for event in self._answer(chat, user_id, conversation, answer_row, stop, fetch_image):
             yield event
 
     async def retry(
         self, chat: ChatKey, user_id: int, stop: asyncio.Event, fetch_image: ImageFetcher | None = None
     ) -> AsyncIterator[TurnEvent]:
         """Answer the last question again; the old answer is kept on disk, out of the context."""
-        settings = await self._storage.settings.get(chat)
-        model = settings.model or self._default_model
         conversation = await self._storage.conversations.active(chat)
         last = await self._storage.conversations.last_messages(conversation, 1)
-        if not last:
-            return
-        if last[-1].role == "assistant":
+        if last and last[-1].role == "assistant":
             await self._storage.conversations.supersede(last[-1].id)
-        async for event in self._answer(chat, user_id, conversation, model, settings, stop, {}, fetch_image):
+        async for event in self.answer(chat, user_id, stop, fetch_image):
             yield event
 
     async def has_history(self, chat: ChatKey) -> bool:
@@ -185,51 +177,75 @@ class ConversationService:
         chat: ChatKey,
         user_id: int,
         conversation: int,
-        model: str,
-        settings: ChatSettings,
+        answer_row: int,
         stop: asyncio.Event,
-        fresh: dict[str, ImageData],
         fetch_image: ImageFetcher | None,
     ) -> AsyncIterator[TurnEvent]:
+        yield TurnStarted(answer_row)
+        settings = await self._storage.settings.get(chat)
+        model = settings.model or self._default_model
         system_prompt = settings.system_prompt
         budget = history_budget(model, self._max_context_tokens)
-        system_cost = estimate_tokens(system_prompt) if system_prompt else 0
-        history = await self._storage.conversations.window(conversation, max(budget - system_cost, 256))
-        images = await images_for(history, fresh, fetch_image, self._image_history_turns)
-        if images and not sees_images(model) and self._vision_model != model:
+        budget -= estimate_tokens(system_prompt) if system_prompt else 0
+        history = await self._storage.conversations.window(conversation, max(budget, 256), before_id=answer_row)
+        images = await images_for(history, fetch_image, self._image_history_turns)
+        if images.unreadable:
+            await self._storage.conversations.refuse_images(images.unreadable)
+            yield ImagesSkipped(len(images.unreadable))
+        if images.by_file_id and not sees_images(model) and self._vision_model != model:
             yield ModelSwitched(self._vision_model, model, not settings.vision_notice_shown)
             if not settings.vision_notice_shown:
                 await self._storage.settings.mark_vision_notice_shown(chat)
             model = self._vision_model
-        request = await self._request(model, settings, build_messages(system_prompt, history, images))
+        request = await self._request(model, settings, build_messages(system_prompt, history, images.by_file_id))
+        images.by_file_id.clear()  # the request holds the only copy now
         progress = Progress()
         started = time.monotonic()
         try:
             async for update in stream_answer(self._client, request, self._tools, stop, progress):
                 yield update
         except WenwenError as error:
-            answer_id = await self._store_answer(conversation, model, progress, MessageStatus.PARTIAL)
+            await self._finish(answer_row, model, progress, MessageStatus.PARTIAL)
+            if images.message_ids and refused_for_images(error):
+                await self._storage.conversations.refuse_images(images.message_ids)
             self._log(chat, model, progress, started, f"error:{error.kind}")
             shown = display_text(progress.text)
+            answer_id = answer_row if progress.text.strip() else None
             yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, shown, answer_id)
             return
-        stopped = stop.is_set()
-        status = MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE
-        answer_id = await self._store_answer(conversation, model, progress, status)
+        async for event in self._done(chat, user_id, answer_row, model, progress, stop.is_set(), started, images):
+            yield event
+
+    async def _done(
+        self,
+        chat: ChatKey,
+        user_id: int,
+        answer_row: int,
+        model: str,
+        progress: Progress,
+        stopped: bool,
+        started: float,
+        images: RequestImages,
+    ) -> AsyncIterator[TurnEvent]:
+        """Store and report an answer that ended normally (or was stopped)."""
+        await self._finish(answer_row, model, progress, MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE)
         if not progress.completion_tokens:
             progress.completion_tokens = estimate_tokens(progress.text) if progress.text else 0
         await self._storage.usage.add(user_id, model, progress.prompt_tokens, progress.completion_tokens)
         self._log(chat, model, progress, started, "stopped" if stopped else "ok")
-        if answer_id is None:
+        if not progress.text.strip():
             if stopped:
                 yield TurnDone("", model, 0, partial=True)
                 return
+            if images.message_ids:  # an empty answer to a request with images: the images are the likely cause
+                await self._storage.conversations.refuse_images(images.message_ids)
             yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model)
             return
+        shown = await self._media.collect(progress.text)
         yield TurnDone(
-            display_text(progress.text),
+            shown.text,
             model,
-            answer_id,
+            answer_row,
             stopped,
             progress.prompt_tokens,
             progress.completion_tokens,
@@ -237,9 +253,9 @@ class ConversationService:
             tuple(progress.steps),
             tuple(progress.sources),
         )
-        pictures = (*progress.images, *await self._media.images_in(progress.text))
-        if pictures:
-            yield AnswerImages(pictures)
+        pictures = [image for image in progress.images if await inspect_image_async(image) is not None]
+        if pictures or shown.images:
+            yield AnswerImages((*pictures, *shown.images))
 
     async def _request(self, model: str, settings: ChatSettings, messages: list[ChatMessage]) -> ChatRequest:
         """The request in the model's format, with the chat's thinking, web search and tools."""
@@ -260,20 +276,15 @@ class ConversationService:
             mcp_servers=self._mcp_servers if api_format == "messages" else (),
         )
 
-    async def _store_answer(
-        self, conversation: int, model: str, progress: Progress, status: MessageStatus
-    ) -> int | None:
-        if not progress.text.strip():
-            return None
-        stored = storable_text(progress.text)
-        # Shielded: a cancelled handler must still leave the answer on disk.
-        return await asyncio.shield(
-            self._storage.conversations.add_message(
-                conversation,
-                "assistant",
+    async def _finish(self, answer_row: int, model: str, progress: Progress, status: MessageStatus) -> None:
+        """The answer row gets the text (FAILED when none came). Shielded: a cancelled turn still stores it."""
+        stored = storable_text(progress.text) if progress.text.strip() else ""
+        await asyncio.shield(
+            self._storage.conversations.finish_answer(
+                answer_row,
                 stored,
-                token_estimate=estimate_tokens(stored),
-                status=status,
+                status if stored else MessageStatus.FAILED,
+                token_estimate=estimate_tokens(stored) if stored else NO_ANSWER_TOKENS,
                 model=model,
                 prompt_tokens=progress.prompt_tokens or None,
                 completion_tokens=progress.completion_tokens or None,

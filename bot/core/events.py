@@ -8,6 +8,20 @@ from bot.wenwen import ErrorKind
 
 
 @dataclass(frozen=True, slots=True)
+class TurnStarted:
+    """An answer is being made (the request is on its way): time to show that something is coming."""
+
+    answer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesSkipped:
+    """Images of the conversation that are not readable images were left out (and will not be sent again)."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerDelta:
     """New answer text arrived; `text` is the whole answer so far."""
 
@@ -83,4 +97,15 @@ class AnswerImages:
     images: tuple[bytes, ...]
 
 
-TurnEvent = AnswerDelta | ReasoningDelta | TurnDone | TurnFailed | ModelSwitched | AnswerImages | ToolStep | Sources
+TurnEvent = (
+    TurnStarted
+    | AnswerDelta
+    | ReasoningDelta
+    | TurnDone
+    | TurnFailed
+    | ModelSwitched
+    | AnswerImages
+    | ToolStep
+    | Sources
+    | ImagesSkipped
+)

@@ -75,10 +75,14 @@ _SIZES = {
 }
 
 
+def image_size(shape: str, model: str) -> str:
+    """The size a shape (square, wide, tall) has for the model."""
+    return _SIZES["dall-e-3" if model.startswith("dall-e-3") else "default"][shape]
+
+
 def parse_image_flags(text: str, model: str) -> ImageRequest:
     """`/image a cat --wide --hd` or `--size 1792x1024 --quality hd --style natural`."""
     options: dict[str, Any] = {}
-    sizes = _SIZES["dall-e-3" if model.startswith("dall-e-3") else "default"]
     words: list[str] = []
     tokens = text.split()
     index = 0
@@ -86,7 +90,7 @@ def parse_image_flags(text: str, model: str) -> ImageRequest:
         token = tokens[index].lower()
         value = tokens[index + 1] if index + 1 < len(tokens) else ""
         if token in ("--wide", "--tall", "--square"):
-            options["size"] = sizes[token[2:]]
+            options["size"] = image_size(token[2:], model)
         elif token == "--hd":
             options["quality"] = "hd" if model.startswith("dall-e") else "high"
         elif token in ("--size", "--quality", "--style") and value:

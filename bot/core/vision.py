@@ -1,14 +1,17 @@
-"""Images in a conversation: which models see them, and which earlier images are sent again."""
+"""Images in a conversation: which models see them, which images go with a request, which were refused."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
+from bot.wenwen import ErrorKind, WenwenError
 from storage import StoredMessage
 
 from .context import ImageData
+from .images import fit_for_model_async
 
 log = logging.getLogger(__name__)
 
@@ -20,33 +23,77 @@ _VISION_CAPABLE = re.compile(
     r"|grok-.*vision|image|doubao.*vision|kimi.*vision|step-.*v)",
     re.IGNORECASE,
 )
+# How gateways and their upstreams word "these images are the problem" (OpenAI, Claude, Gemini, vLLM, LiteLLM).
+_IMAGE_REFUSAL = re.compile(
+    r"image|vision|multimodal|multi-modal|picture|media type|mime|too large|payload|request entity|"
+    r"图片|图像|多模态",
+    re.IGNORECASE,
+)
 
-ImageFetcher = Callable[[str], Awaitable[ImageData]]
+MAX_REQUEST_IMAGES = 10  # per request, newest first; the rest become "[image]"
+
+ImageFetcher = Callable[[str], Awaitable[bytes]]
 
 
 def sees_images(model: str) -> bool:
     return bool(_VISION_CAPABLE.search(model.rsplit("/", 1)[-1]))
 
 
-async def images_for(
-    history: list[StoredMessage],
-    fresh: dict[str, ImageData],
-    fetch: ImageFetcher | None,
-    keep_turns: int,
-) -> dict[str, ImageData]:
-    """Bytes for the images of the newest `keep_turns` user messages that have images.
+def refused_for_images(error: WenwenError) -> bool:
+    """Whether a failed request with images failed because of them (so they must not be sent again)."""
+    if error.kind == ErrorKind.TOO_LARGE or error.status == 413:
+        return True
+    return error.kind == ErrorKind.BAD_REQUEST and bool(_IMAGE_REFUSAL.search(error.message))
 
-    The current turn's images are given (`fresh`); older ones are fetched again by file id
-    (only ids are stored). Older than that, or not fetchable any more: a placeholder.
+
+@dataclass(slots=True)
+class RequestImages:
+    """The images that go with one request, and where they came from."""
+
+    by_file_id: dict[str, ImageData] = field(default_factory=dict)
+    message_ids: list[int] = field(default_factory=list)  # messages whose images are in the request
+    unreadable: list[int] = field(default_factory=list)  # messages with an image that is not a readable image
+
+
+def _candidates(history: list[StoredMessage], keep_turns: int) -> list[StoredMessage]:
+    """The question's own image messages, then the newest `keep_turns` earlier ones — newest first."""
+    start = len(history)
+    while start > 0 and history[start - 1].role == "user":
+        start -= 1
+    question = [m for m in history[start:] if m.attachments]
+    earlier = [m for m in history[:start] if m.role == "user" and m.attachments]
+    earlier = earlier[-keep_turns:] if keep_turns > 0 else []
+    return [m for m in reversed(question + earlier) if not m.images_refused]
+
+
+async def images_for(
+    history: list[StoredMessage], fetch: ImageFetcher | None, keep_turns: int, limit: int = MAX_REQUEST_IMAGES
+) -> RequestImages:
+    """Bytes for the images a request carries, fetched again by file id (only ids are stored).
+
+    Each is checked and, when large, downscaled before it is kept (one image in memory at a
+    time at full size). An image that is no longer fetchable or not readable becomes "[image]".
     """
-    images = dict(fresh)
-    with_images = [m for m in history if m.role == "user" and m.attachments]
-    for message in with_images[-keep_turns:] if keep_turns > 0 else []:
+    found = RequestImages()
+    if fetch is None:
+        return found
+    for message in _candidates(history, keep_turns):
         for file_id in message.attachments:
-            if file_id in images or fetch is None:
-                continue
+            if len(found.by_file_id) >= limit:
+                return found
             try:
-                images[file_id] = await fetch(file_id)
+                data = await fetch(file_id)
             except Exception as error:  # a file Telegram no longer serves must not break the turn
                 log.info("image %s could not be fetched again: %s", file_id, error)
-    return images
+                continue
+            checked = await fit_for_model_async(data)
+            del data
+            if checked is None:
+                log.info("image %s is not a readable image; it is left out", file_id)
+                if message.id not in found.unreadable:
+                    found.unreadable.append(message.id)
+                continue
+            found.by_file_id[file_id] = ImageData(checked.data, checked.mime)
+            if message.id not in found.message_ids:
+                found.message_ids.append(message.id)
+    return found

@@ -13,21 +13,22 @@ from .common import language, services
 
 log = logging.getLogger(__name__)
 
-
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Let allowed users and admins through; tell a stranger their id and stop the update there."""
+    """Let allowed users and admins through; tell a stranger their id (once a minute) and stop the update."""
     user = update.effective_user
-    settings = services(context).settings
-    if user is not None and settings.is_allowed(user.id):
+    svc = services(context)
+    if user is not None and svc.settings.is_allowed(user.id):
         return
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nothing to answer
-    log.info("refused update from user %s", user.id)
     lang = language(update, context)
     if update.callback_query is not None:
-        await update.callback_query.answer(t(lang, "access.denied_button"), show_alert=True)
+        if svc.strangers.should_tell(user.id):
+            await update.callback_query.answer(t(lang, "access.denied_button"), show_alert=True)
     elif update.effective_message is not None and update.effective_chat is not None:
-        if update.effective_chat.type == "private" or _addressed(update, context):
+        private = update.effective_chat.type == "private"
+        if (private or _addressed(update, context)) and svc.strangers.should_tell(user.id):
+            log.info("refused update from user %s", user.id)
             await update.effective_message.reply_text(t(lang, "access.denied", user_id=user.id), parse_mode="HTML")
     raise ApplicationHandlerStop
 

@@ -12,6 +12,7 @@ from bot.core.conversation import UserTurn
 from bot.core.events import (
     AnswerDelta,
     AnswerImages,
+    ImagesSkipped,
     ModelSwitched,
     ReasoningDelta,
     Sources,
@@ -19,7 +20,9 @@ from bot.core.events import (
     TurnDone,
     TurnEvent,
     TurnFailed,
+    TurnStarted,
 )
+from bot.core.turn_queue import Job
 from bot.i18n import t
 from bot.render.compose import AnswerView, compose, step_label
 from bot.render.errors import failure_text
@@ -52,14 +55,32 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_chat_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: UserTurn) -> None:
-    """A conversation turn from any input (text, photo, transcript), then a spoken reply if the chat wants one."""
+    """Store what the user said at once, then have it answered in the chat's turn queue.
+
+    The update returns right away: messages that arrive while an answer is written are stored
+    too and answered together by one follow-up turn (`ChatTurnQueue`)."""
     svc = services(context)
-    with svc.turns.running(turn.chat) as stop:
-        answer = await render_turn(
-            svc, update, context, svc.conversations.run_turn(turn, stop, telegram_image_fetcher(context.bot))
-        )
-    if answer:
-        await speak_if_wanted(update, context, answer)
+    await svc.conversations.add_user_message(turn)
+    svc.turn_queue.submit(turn.chat, answer_job(update, context, turn.user_id))
+
+
+def answer_job(update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int, *, retry: bool = False) -> Job:
+    """The queued work of one turn: stream the answer to the chat, then a spoken reply if the chat wants one."""
+    svc = services(context)
+    chat = chat_key(update)
+
+    async def job() -> None:
+        try:
+            with svc.turns.running(chat) as stop:
+                fetcher = telegram_image_fetcher(context.bot)
+                events = (svc.conversations.retry if retry else svc.conversations.answer)(chat, user_id, stop, fetcher)
+                answer = await render_turn(svc, update, context, events)
+            if answer:
+                await speak_if_wanted(update, context, answer)
+        except Exception as error:  # runs outside PTB's handler: hand failures to the same error handler
+            await context.application.process_error(update, error)
+
+    return job
 
 
 async def render_turn(
@@ -67,8 +88,8 @@ async def render_turn(
 ) -> str | None:
     """Stream a turn's events to the chat and leave the final answer (or a clear error) there.
 
-    Returns the answer's text when it completed."""
-    """Stream a turn's events to the chat and leave the final answer (or a clear error) there."""
+    Returns the answer's text when it completed. Nothing is shown when the turn has nothing to
+    answer (a follow-up whose messages an earlier turn already answered)."""
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
@@ -84,7 +105,6 @@ async def render_turn(
         stop_markup=stop_keyboard(lang),
     )
     painter = LivePainter(stream)
-    painter.start()  # the "Thinking…" draft goes out while the request is on its way
     try:
         return await _show_events(svc, io, stream, painter, events, lang)
     finally:
@@ -102,6 +122,12 @@ async def _show_events(
     answer: str | None = None
     view = AnswerView()
     async for event in events:
+        if isinstance(event, TurnStarted):
+            painter.start()  # the "Thinking…" draft goes out while the request is on its way
+            continue
+        if isinstance(event, ImagesSkipped):
+            await io.send(t(lang, "vision.unreadable", count=event.count), [])
+            continue
         if isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):
             _note(view, event, lang)
             # rendered when painted (a few times per answer), not for every delta

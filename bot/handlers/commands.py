@@ -5,9 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from .chat import render_turn
+from .chat import answer_job
 from .common import chat_key, reply, services
-from .media_io import telegram_image_fetcher
 
 MAX_SYSTEM_PROMPT = 4000
 
@@ -65,6 +64,4 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await svc.conversations.has_history(chat):
         await reply(update, context, "retry.nothing")
         return
-    with svc.turns.running(chat) as stop_event:
-        events = svc.conversations.retry(chat, user.id, stop_event, telegram_image_fetcher(context.bot))
-        await render_turn(svc, update, context, events)
+    svc.turn_queue.submit(chat, answer_job(update, context, user.id, retry=True), kind="retry")

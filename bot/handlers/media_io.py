@@ -9,9 +9,8 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.context import ImageData
 from bot.core.vision import ImageFetcher
-from bot.render.media import send_voice, sniff_image_mime
+from bot.render.media import send_voice
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import WenwenError
 
@@ -27,11 +26,10 @@ async def download(bot: Bot, file_id: str) -> bytes:
 
 
 def telegram_image_fetcher(bot: Bot) -> ImageFetcher:
-    """Images of earlier turns are stored as file ids; this fetches their bytes again."""
+    """Images are stored as file ids; this fetches their bytes when an answer is made."""
 
-    async def fetch(file_id: str) -> ImageData:
-        data = await download(bot, file_id)
-        return ImageData(data, sniff_image_mime(data))
+    async def fetch(file_id: str) -> bytes:
+        return await download(bot, file_id)
 
     return fetch
 

@@ -7,10 +7,8 @@ import logging
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.core.context import ImageData
-from bot.core.conversation import TurnImage, UserTurn
+from bot.core.conversation import UserTurn
 from bot.i18n import pick_language, t
-from bot.render.media import sniff_image_mime
 from storage import ChatKey
 
 from .addressing import addressed_text, quote_of
@@ -18,7 +16,7 @@ from .albums import collect
 from .chat import run_chat_turn
 from .common import language, thread_id_of
 from .image_commands import edit_photo
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, download
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT
 from .mj_photos import blend_album, caption_command, describe_photo
 from .voice import on_voice, recording
 
@@ -65,7 +63,7 @@ async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message])
 
 
 async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
-    """The photos' exact bytes and the caption (or "describe this image") as one chat turn."""
+    """The photos (by file id; fetched, checked and sized when the answer is made) and the caption as one turn."""
     message = next((m for m in parts if m.caption), parts[0])
     user = message.from_user
     if user is None:
@@ -74,7 +72,7 @@ async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts
     if caption is None:
         return  # a group photo not meant for the bot
     lang = pick_language(user.language_code)
-    images: list[TurnImage] = []
+    file_ids: list[str] = []
     for part in parts:
         found = image_file(part)
         if found is None:
@@ -83,12 +81,11 @@ async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts
         if size and size > TELEGRAM_DOWNLOAD_LIMIT:
             await message.reply_text(t(lang, "file.too_big"))
             return
-        data = await download(context.bot, file_id)
-        images.append(TurnImage(file_id, ImageData(data, sniff_image_mime(data))))
+        file_ids.append(file_id)
     text = caption.strip() or t(lang, "vision.default_prompt")
     chat = ChatKey(message.chat_id, thread_id_of(message))
     await run_chat_turn(
-        update, context, UserTurn(chat, user.id, text, message.message_id, quote_of(message), tuple(images))
+        update, context, UserTurn(chat, user.id, text, message.message_id, quote_of(message), tuple(file_ids))
     )
 
 

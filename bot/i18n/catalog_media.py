@@ -12,6 +12,12 @@ MEDIA_MESSAGES: dict[str, dict[str, str]] = {
         "en": "👁 {chat_model} cannot see images, so {model} answers messages with pictures.",
         "zh": "👁 {chat_model} 无法识别图片，带图片的消息将由 {model} 回答。",
     },
+    "vision.unreadable": {
+        "en": "🖼 {count} of the images in this chat could not be read as pictures (an unsupported format such as "
+        "HEIC, or a broken file), so I answer without them. Send them as JPEG or PNG photos to include them.",
+        "zh": "🖼 本对话中有 {count} 张图片无法读取（HEIC 等不支持的格式或文件损坏），本次回答未包含它们。"
+        "请以 JPEG 或 PNG 图片重新发送。",
+    },
     "file.too_big": {
         "en": "📦 This file is larger than 20 MB, the most Telegram lets bots download. Send a smaller one.",
         "zh": "📦 文件超过 20 MB，Telegram 不允许机器人下载这么大的文件。请发送小一些的文件。",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -143,6 +143,21 @@ ApiFormat = Literal["chat", "responses", "messages"]
 
 
 @dataclass(frozen=True, slots=True)
+class McpServer:
+    """A remote MCP server Anthropic models may call; its token is a secret (never in a repr or a log)."""
+
+    name: str
+    url: str
+    authorization_token: str | None = field(default=None, repr=False)
+
+    def to_wire(self) -> dict[str, str]:
+        wire = {"type": "url", "name": self.name, "url": self.url}
+        if self.authorization_token:
+            wire["authorization_token"] = self.authorization_token
+        return wire
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     model: str
     messages: list[ChatMessage]
@@ -153,7 +168,7 @@ class ChatRequest:
     reasoning_effort: str | None = None  # OpenAI formats: low|medium|high
     thinking_budget: int | None = None  # Anthropic: thinking.budget_tokens
     web_search: bool = False  # Responses only
-    mcp_servers: tuple[dict[str, Any], ...] = ()  # Anthropic only
+    mcp_servers: tuple[McpServer, ...] = ()  # Anthropic only
 
     def to_wire(self, *, stream: bool) -> dict[str, Any]:
         """The chat-completions body."""

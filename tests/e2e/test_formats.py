@@ -11,6 +11,7 @@ from storage import ChatKey
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ALICE, API_KEY, RunningBot
+from tests.images import jpeg
 
 CLAUDE = "claude-sonnet-4-20250514"
 
@@ -191,22 +192,23 @@ async def test_a_mid_stream_error_in_each_format_becomes_a_clear_message(
 async def test_photos_are_converted_to_each_formats_image_part(
     tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
 ) -> None:
-    jpeg = b"\xff\xd8\xff\xe0 photo"
+    photo = jpeg(7)
     await ask(tg, f"/model {CLAUDE}", 1)
-    tg.send_media(ALICE, "photo", jpeg, caption="what is this", user_id=ALICE)
+    tg.send_media(ALICE, "photo", photo, caption="what is this", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
     blocks = ww.requests_to("/v1/messages")[0].json["messages"][0]["content"]
     assert blocks == [
         {"type": "text", "text": "what is this"},
         {
             "type": "image",
-            "source": {"type": "base64", "media_type": "image/jpeg", "data": base64.b64encode(jpeg).decode()},
+            "source": {"type": "base64", "media_type": "image/jpeg", "data": base64.b64encode(photo).decode()},
         },
     ]
     await bot.services.conversations.change_setting(_chat(), "api_format", "responses")
     await ask(tg, "and now?", 3)
     first = ww.requests_to("/v1/responses")[0].json["input"][0]["content"]
-    assert first[1] == {"type": "input_image", "image_url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()}
+    url = "data:image/jpeg;base64," + base64.b64encode(photo).decode()
+    assert first[1] == {"type": "input_image", "image_url": url}
 
 
 async def test_settings_menu_cycles_thinking_format_and_language(

@@ -7,8 +7,9 @@ import base64
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ALICE, RunningBot
+from tests.images import jpeg, png
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF photo bytes \x00\x01\x02"
+JPEG = jpeg(0)
 
 
 def data_url(data: bytes, mime: str = "image/jpeg") -> str:
@@ -47,7 +48,7 @@ async def test_photo_without_caption_asks_to_describe_it_in_the_users_language(
 async def test_an_album_of_three_is_one_request_with_three_images(
     tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
 ) -> None:
-    photos = [JPEG + bytes([i]) for i in range(3)]
+    photos = [jpeg(i + 1) for i in range(3)]
     tg.send_media(ALICE, "photo", photos[0], caption="Compare these", media_group_id="a1", user_id=ALICE)
     for photo in photos[1:]:
         tg.send_media(ALICE, "photo", photo, media_group_id="a1", user_id=ALICE)
@@ -67,7 +68,7 @@ async def test_a_model_that_cannot_see_hands_photos_to_the_vision_model_and_says
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 3)
     notice = tg.chat_messages(ALICE)[1].text or ""
     assert "deepseek-reasoner cannot see images" in notice and "gpt-4o-mini" in notice
-    tg.send_media(ALICE, "photo", JPEG + b"2", caption="and this", user_id=ALICE)
+    tg.send_media(ALICE, "photo", jpeg(2), caption="and this", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 4)
     assert [b["model"] for b in chat_bodies(ww)] == ["gpt-4o-mini", "gpt-4o-mini"]
     tg.send_text(ALICE, "plain text again", user_id=ALICE)
@@ -87,14 +88,14 @@ async def test_later_turns_see_the_image_again_and_the_database_keeps_only_its_f
     first_user = chat_bodies(ww)[1]["messages"][0]["content"]
     assert {"type": "image_url", "image_url": {"url": data_url(JPEG)}} in first_user
 
-    tg.send_media(ALICE, "photo", JPEG + b"new", caption="A second picture", user_id=ALICE)
+    tg.send_media(ALICE, "photo", jpeg(3), caption="A second picture", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 3)
     tg.send_text(ALICE, "Compare both", user_id=ALICE)
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 4)
     messages = chat_bodies(ww)[3]["messages"]
     # only the newest picture is sent again (IMAGE_HISTORY_TURNS=1); the older one is a placeholder
     assert messages[0]["content"] == "Remember this picture\n\n[image]"
-    assert {"type": "image_url", "image_url": {"url": data_url(JPEG + b"new")}} in messages[4]["content"]
+    assert {"type": "image_url", "image_url": {"url": data_url(jpeg(3))}} in messages[4]["content"]
 
     stored = await bot.services.storage.conversations.all_messages(1)
     assert all(base64.b64encode(JPEG).decode()[:20] not in m.content for m in stored)
@@ -104,15 +105,15 @@ async def test_later_turns_see_the_image_again_and_the_database_keeps_only_its_f
 async def test_an_answer_with_images_arrives_as_photos_and_text(
     tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
 ) -> None:
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    picture = png(1)
     hosted = ww.mj_create_task()  # any image the gateway serves by URL
     link = f"{ww.base_url}/mj/image/{hosted['id']}"
-    ww.script(Reply(text=f"Here you go:\n\n![one]({data_url(png, 'image/png')})\n\n![two]({link})\n\nEnjoy!"))
+    ww.script(Reply(text=f"Here you go:\n\n![one]({data_url(picture, 'image/png')})\n\n![two]({link})\n\nEnjoy!"))
     tg.send_text(ALICE, "draw two squares", user_id=ALICE)
     await tg.wait_for(lambda: sum(m.kind == "photo" for m in tg.chat_messages(ALICE)) == 2)
     messages = tg.chat_messages(ALICE)
     assert (messages[0].kind, messages[0].text) == ("text", "Here you go:\n\nEnjoy!")
-    assert messages[1].file == png
+    assert messages[1].file == picture
     assert messages[1].media_group_id is not None and messages[1].media_group_id == messages[2].media_group_id
     assert messages[2].file is not None and messages[2].file.startswith(b"\x89PNG")
     stored = await bot.services.storage.conversations.all_messages(1)

@@ -7,9 +7,10 @@ import base64
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import ALICE, RunningBot
+from tests.images import jpeg
 
 OGG = b"OggS\x00\x02" + b"\x11" * 200  # what Telegram hands out for a voice note (.oga)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF a photo to edit"
+JPEG = jpeg(5)
 
 
 def chat_bodies(ww: FakeWenwen) -> list[dict]:

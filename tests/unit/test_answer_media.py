@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 
@@ -18,6 +19,7 @@ from bot.core.answer_media import (
     storable_text,
 )
 from bot.wenwen import WenwenError
+from tests.images import jpeg, png
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))  # 72 bytes → 96 base64 characters, over the 64 minimum
 PNG_B64 = base64.b64encode(PNG).decode()
@@ -194,38 +196,67 @@ def test_decode_invalid_data_url_is_none(source: str) -> None:
     assert decode_data_url(source) is None
 
 
-# ---------------------------------------------------------------- AnswerMedia.images_in
+# ---------------------------------------------------------------- AnswerMedia.collect
 
 
-class _StubHttp:
-    def __init__(self, files: dict[str, bytes], fail: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+class _StubFetcher:
+    def __init__(self, files: dict[str, bytes], fail: frozenset[str] = frozenset()) -> None:
         self.files = files
         self.fail = fail
-        self.asked: list[tuple[str, int]] = []
+        self.asked: list[tuple[str, int, float]] = []
 
-    async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
-        self.asked.append((url, max_bytes))
+    async def fetch(self, url: str, *, max_bytes: int, deadline: float) -> tuple[bytes, str]:
+        self.asked.append((url, max_bytes, deadline))
         if url in self.fail:
             raise WenwenError("gone", status=404)
         return self.files[url], "image/png"
 
 
-async def test_images_in_decodes_data_urls_downloads_links_and_skips_failures() -> None:
-    http = _StubHttp({"https://c.example/ok.png": b"downloaded"}, fail={"https://c.example/gone.png"})
-    media = AnswerMedia(http)  # type: ignore[arg-type]
+REAL_PNG = png(3)
+REAL_PNG_URL = "data:image/png;base64," + base64.b64encode(REAL_PNG).decode()
+
+
+async def test_collect_decodes_data_urls_downloads_links_and_keeps_failures_as_links() -> None:
+    fetcher = _StubFetcher({"https://c.example/ok.png": jpeg(1)}, fail=frozenset({"https://c.example/gone.png"}))
+    media = AnswerMedia(fetcher)
     text = (
-        f"![a](https://c.example/ok.png) ![b]({PNG_URL}) "
-        "![c](https://c.example/gone.png) ![d](data:image/png;base64,AAA)"
+        f"Look ![a](https://c.example/ok.png) ![b]({REAL_PNG_URL}) "
+        "![c](https://c.example/gone.png) ![d](data:image/png;base64,AAA) end"
     )
-    assert await media.images_in(text) == (b"downloaded", PNG)
-    assert [url for url, _ in http.asked] == ["https://c.example/ok.png", "https://c.example/gone.png"]
-    assert all(limit == 20_000_000 for _, limit in http.asked)
+    found = await media.collect(text)
+    assert found.images == (jpeg(1), REAL_PNG)
+    assert found.text == "Look   [c](https://c.example/gone.png)  end"
+    assert [url for url, _, _ in fetcher.asked] == ["https://c.example/ok.png", "https://c.example/gone.png"]
+    assert all(limit == 20_000_000 and 0 < deadline <= 30 for _, limit, deadline in fetcher.asked)
 
 
-async def test_images_in_stops_at_max_images() -> None:
+async def test_what_is_not_an_image_is_never_sent_and_stays_a_link() -> None:
+    fetcher = _StubFetcher({"https://c.example/page.png": b"<html>secret admin page</html>"})
+    found = await AnswerMedia(fetcher).collect(f"![x](https://c.example/page.png) ![y]({PNG_URL})")
+    assert found.images == ()
+    assert found.text == "[x](https://c.example/page.png)"
+
+
+async def test_collect_stops_at_max_images_and_the_rest_stay_links() -> None:
     urls = [f"https://c.example/{i}.png" for i in range(5)]
-    http = _StubHttp({u: u.encode() for u in urls})
-    media = AnswerMedia(http, max_images=2)  # type: ignore[arg-type]
-    found = await media.images_in(" ".join(f"![i]({u})" for u in urls))
-    assert found == (urls[0].encode(), urls[1].encode())
-    assert len(http.asked) == 2
+    fetcher = _StubFetcher({u: jpeg(i) for i, u in enumerate(urls)})
+    found = await AnswerMedia(fetcher, max_images=2).collect(" ".join(f"![i{n}]({u})" for n, u in enumerate(urls)))
+    assert found.images == (jpeg(0), jpeg(1))
+    assert len(fetcher.asked) == 2
+    assert found.text == " ".join(f"[i{n}]({u})" for n, u in enumerate(urls) if n >= 2)
+
+
+async def test_collect_spends_at_most_its_time_budget() -> None:
+    class Slow:
+        def __init__(self) -> None:
+            self.deadlines: list[float] = []
+
+        async def fetch(self, url: str, *, max_bytes: int, deadline: float) -> tuple[bytes, str]:
+            self.deadlines.append(deadline)
+            await asyncio.sleep(deadline)
+            raise WenwenError("timed out")
+
+    slow = Slow()
+    found = await AnswerMedia(slow, budget=0.2).collect("![a](https://a.example/1.png) ![b](https://a.example/2.png)")
+    assert found.images == ()
+    assert len(slow.deadlines) == 1 and slow.deadlines[0] <= 0.2  # the second download had no time left

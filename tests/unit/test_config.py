@@ -226,3 +226,62 @@ def test_console_script_behaves_the_same(tmp_path: Path) -> None:
     assert result.returncode == 2, result
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------- crowd safety
+
+
+@pytest.mark.parametrize("variable", ["WENWEN_BASE_URL", "TELEGRAM_API_URL"])
+@pytest.mark.parametrize("url", ["http://api.example.com", "http://10.0.0.5:3000", "http://gateway.internal"])
+def test_plain_http_to_another_machine_is_refused(monkeypatch: pytest.MonkeyPatch, variable: str, url: str) -> None:
+    line = failure(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, **{variable: url})
+    assert_one_clean_line(line, variable, TOKEN, KEY)
+    assert "https://" in line
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:3000", "http://localhost:8081", "http://[::1]:9000", "https://x.org"])
+def test_plain_http_to_this_machine_is_allowed(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, WENWEN_BASE_URL=url, TELEGRAM_API_URL=url)
+    assert s.wenwen_base_url == url and s.telegram_api_url == url
+
+
+def test_log_level_is_validated_like_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = failure(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, LOG_LEVEL="LOUD")
+    assert_one_clean_line(line, "LOG_LEVEL", TOKEN, KEY)
+    assert load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, LOG_LEVEL="debug").log_level == "DEBUG"
+
+
+def test_a_bad_log_level_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "TELEGRAM_BOT_TOKEN": TOKEN, "WENWEN_API_KEY": KEY, "LOG_LEVEL": "verbose"}
+    result = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("configuration error: LOG_LEVEL")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_mcp_tokens_are_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    servers = '[{"name": "docs", "url": "https://mcp.example.org/sse", "authorization_token": "mcp-tok-123456"}]'
+    s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, MCP_SERVERS=servers)
+    for text in (repr(s), str(s), str(s.model_dump()), repr(s.mcp_servers[0].server())):
+        assert "mcp-tok-123456" not in text
+    assert s.mcp_servers[0].server().to_wire()["authorization_token"] == "mcp-tok-123456"
+
+
+def test_mcp_servers_must_use_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = failure(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, MCP_SERVERS="docs=http://mcp.example")
+    assert_one_clean_line(line, "MCP_SERVERS", TOKEN, KEY)
+
+
+def test_the_log_filter_knows_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.__main__ import secret_values, webhook_secret
+
+    servers = '[{"name": "d", "url": "https://mcp.example.org", "authorization_token": "mcp-tok-abcdef"}]'
+    s = load(
+        monkeypatch,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        WENWEN_API_KEY=KEY,
+        MCP_SERVERS=servers,
+        WEBHOOK_URL="https://bot.example.org/hook",
+    )
+    assert {TOKEN, KEY, "mcp-tok-abcdef", webhook_secret(s)} <= set(secret_values(s))
+    assert webhook_secret(s) not in repr(s)

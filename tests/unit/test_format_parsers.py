@@ -20,6 +20,7 @@ from bot.wenwen.types import (
     ChatRequest,
     Citation,
     Finish,
+    McpServer,
     ReasoningDelta,
     ServerToolActivity,
     StreamEvent,
@@ -737,9 +738,12 @@ def test_messages_thinking_budget_is_at_least_1024_and_below_max_tokens(budget: 
 
 
 def test_messages_mcp_servers_and_beta_header_only_with_servers() -> None:
-    server = {"type": "url", "url": "https://mcp.example/sse", "name": "docs"}
+    server = McpServer("docs", "https://mcp.example/sse", authorization_token="mcp-secret-token")
     with_servers = ChatRequest("claude", [ChatMessage("user", "hi")], mcp_servers=(server,))
-    assert messages.body(with_servers)["mcp_servers"] == [server]
+    assert messages.body(with_servers)["mcp_servers"] == [
+        {"type": "url", "url": "https://mcp.example/sse", "name": "docs", "authorization_token": "mcp-secret-token"}
+    ]
+    assert "mcp-secret-token" not in repr(with_servers)
     assert messages.headers(with_servers) == {
         "anthropic-version": "2023-06-01",
         "anthropic-beta": "mcp-client-2025-04-04",

@@ -1,15 +1,35 @@
-"""The tool interface: a class with a JSON schema and an async `run` (n3d1117's plugin idea, typed)."""
+"""The tool interface: a class with typed arguments and an async `run` (n3d1117's plugin idea, typed).
+
+A tool's arguments are a pydantic model: its JSON schema is what the model is shown, and what the
+model sends is validated against it before the tool runs (enums are enums, unknown fields are
+dropped, nothing is parsed out of a string).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.wenwen import ToolCall, ToolSpec
 
 log = logging.getLogger(__name__)
+
+MAX_TOOL_CALLS = 8  # per user message, all tools together
+MAX_IMAGE_CALLS = 2  # per user message, tools that generate images (each is a paid image)
+
+
+class ToolArguments(BaseModel):
+    """Base of every tool's arguments: fields the schema does not name are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+ArgumentsT = TypeVar("ArgumentsT", bound=ToolArguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,34 +40,81 @@ class ToolOutcome:
     images: tuple[bytes, ...] = ()
 
 
-class Tool(Protocol):
+class Tool(ABC, Generic[ArgumentsT]):
     name: str
     description: str
-    parameters: dict[str, Any]
+    arguments: type[ArgumentsT]
+    makes_images: bool = False  # counted against MAX_IMAGE_CALLS
 
-    async def run(self, arguments: dict[str, Any]) -> ToolOutcome: ...
+    @abstractmethod
+    async def run(self, arguments: ArgumentsT) -> ToolOutcome: ...
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(self.name, self.description, _schema(self.arguments))
+
+
+@dataclass(slots=True)
+class ToolBudget:
+    """What one user message may still cost in tool calls; calls past a cap are answered with the limit."""
+
+    calls: int = MAX_TOOL_CALLS
+    image_calls: int = MAX_IMAGE_CALLS
+    used: int = 0
+    images_used: int = 0
+    refusals: list[str] = field(default_factory=list)
+
+    def take(self, tool: Tool[Any]) -> str | None:
+        """None when the call may run; otherwise what the model is told instead."""
+        if self.used >= self.calls:
+            return f"error: the limit of {self.calls} tool calls per message is reached; answer with what you have"
+        if tool.makes_images and self.images_used >= self.image_calls:
+            return f"error: at most {self.image_calls} images can be generated per message; do not ask for more"
+        self.used += 1
+        self.images_used += tool.makes_images
+        return None
 
 
 class ToolRegistry:
-    def __init__(self, tools: list[Tool]) -> None:
+    def __init__(self, tools: list[Tool[Any]]) -> None:
         self._tools = {tool.name: tool for tool in tools}
 
     def specs(self) -> tuple[ToolSpec, ...]:
-        return tuple(ToolSpec(t.name, t.description, t.parameters) for t in self._tools.values())
+        return tuple(tool.spec() for tool in self._tools.values())
 
-    async def run(self, call: ToolCall) -> ToolOutcome:
-        """Never raises: a failing or unknown tool tells the model what went wrong, so it can recover."""
+    async def run(self, call: ToolCall, budget: ToolBudget) -> ToolOutcome:
+        """Never raises: a failing, refused or unknown tool tells the model what went wrong, so it can recover."""
         tool = self._tools.get(call.name)
         if tool is None:
             return ToolOutcome(f"error: there is no tool named {call.name!r}")
         try:
-            arguments = json.loads(call.arguments or "{}")
+            raw = json.loads(call.arguments or "{}")
         except ValueError:
             return ToolOutcome("error: the arguments were not valid JSON")
-        if not isinstance(arguments, dict):
+        if not isinstance(raw, dict):
             return ToolOutcome("error: the arguments must be a JSON object")
+        try:
+            arguments = tool.arguments.model_validate(raw)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
+            return ToolOutcome(f"error: invalid arguments ({problems})")
+        refused = budget.take(tool)
+        if refused is not None:
+            return ToolOutcome(refused)
         try:
             return await tool.run(arguments)
         except Exception as error:  # the model gets the error text, the user keeps a working chat
             log.info("tool %s failed: %s", call.name, error)
             return ToolOutcome(f"error: {type(error).__name__}: {error}")
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema without pydantic's titles (some gateways refuse keys they do not know)."""
+    return _without_titles(model.model_json_schema())
+
+
+def _without_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _without_titles(value) for key, value in node.items() if key != "title"}
+    if isinstance(node, list):
+        return [_without_titles(item) for item in node]
+    return node

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.media import ImageRequest, MediaService, parse_image_flags
+from pydantic import Field
 
-from .base import ToolOutcome
+from bot.core.media import ImageRequest, MediaService, image_size
+
+from .base import Tool, ToolArguments, ToolOutcome
 
 
-class CurrentTime:
+class TimeArguments(ToolArguments):
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone, e.g. Asia/Shanghai")
+
+
+class CurrentTime(Tool[TimeArguments]):
     name = "current_time"
     description = "The current date and time, in a given IANA time zone (UTC when none is given)."
-    parameters: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "properties": {"timezone": {"type": "string", "description": "IANA time zone, e.g. Asia/Shanghai"}},
-        "required": [],
-    }
+    arguments = TimeArguments
 
-    async def run(self, arguments: dict[str, Any]) -> ToolOutcome:
-        name = str(arguments.get("timezone") or "UTC")
+    async def run(self, arguments: TimeArguments) -> ToolOutcome:
+        name = arguments.timezone.strip() or "UTC"
         try:
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
@@ -30,29 +32,28 @@ class CurrentTime:
         return ToolOutcome(f"{now.isoformat(timespec='seconds')} ({now.strftime('%A')}, {name})")
 
 
-class GenerateImage:
+class ImageArguments(ToolArguments):
+    prompt: str = Field(min_length=1, max_length=4000, description="What to draw, in detail")
+    shape: Literal["square", "wide", "tall"] = "square"
+
+
+class GenerateImage(Tool[ImageArguments]):
     name = "generate_image"
     description = (
         "Draw an image from a detailed prompt. The image is shown to the user directly; "
         "afterwards just say briefly what you drew."
     )
-    parameters: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "properties": {
-            "prompt": {"type": "string", "description": "What to draw, in detail"},
-            "shape": {"type": "string", "enum": ["square", "wide", "tall"]},
-        },
-        "required": ["prompt"],
-    }
+    arguments = ImageArguments
+    makes_images = True
 
     def __init__(self, media: MediaService) -> None:
         self._media = media
 
-    async def run(self, arguments: dict[str, Any]) -> ToolOutcome:
-        prompt = str(arguments.get("prompt") or "").strip()
+    async def run(self, arguments: ImageArguments) -> ToolOutcome:
+        prompt = arguments.prompt.strip()
         if not prompt:
             return ToolOutcome("error: a prompt is required")
-        shape = str(arguments.get("shape") or "square")
-        request = parse_image_flags(f"{prompt} --{shape}", self._media.image_model)
-        images = await self._media.draw(ImageRequest(request.prompt, request.options))
+        # The prompt goes as it is: nothing in it is read as a --flag (it is the model's text, not the user's)
+        size = image_size(arguments.shape, self._media.image_model)
+        images = await self._media.draw(ImageRequest(prompt, {"size": size}))
         return ToolOutcome(f"{len(images)} image(s) generated and shown to the user.", tuple(images))

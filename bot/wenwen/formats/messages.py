@@ -84,7 +84,7 @@ def body(request: ChatRequest) -> dict[str, Any]:
             {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools
         ]
     if request.mcp_servers:
-        wire["mcp_servers"] = list(request.mcp_servers)
+        wire["mcp_servers"] = [server.to_wire() for server in request.mcp_servers]
     return wire
 
 

@@ -1,0 +1,87 @@
+"""One answer at a time per chat; what arrives meanwhile is answered together by one follow-up turn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from storage import ChatKey
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+MAX_WAITING = 3  # jobs of different kinds waiting in one chat; a flood replaces the last one
+
+
+@dataclass(slots=True)
+class _Waiting:
+    kind: str
+    job: Job
+
+
+@dataclass(slots=True)
+class _Chat:
+    task: asyncio.Task[None] | None = None
+    waiting: list[_Waiting] = field(default_factory=list)
+
+
+class ChatTurnQueue:
+    """Runs each chat's turns one after another, outside the update that asked for them.
+
+    A job answers everything the chat has not had an answer to yet, so jobs of one kind that wait
+    together collapse into the newest: 300 messages sent during a slow answer cost one more
+    request, not 300. The update that submits a job returns at once and holds no slot meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._chats: dict[ChatKey, _Chat] = {}
+        self._closed = False
+
+    def submit(self, chat: ChatKey, job: Job, kind: str = "answer") -> None:
+        if self._closed:
+            return
+        state = self._chats.setdefault(chat, _Chat())
+        if state.task is None:
+            state.task = asyncio.create_task(self._run(chat, state, job), name=f"turns:{chat.chat_id}")
+            return
+        if state.waiting and (state.waiting[-1].kind == kind or len(state.waiting) >= MAX_WAITING):
+            state.waiting[-1] = _Waiting(kind, job)
+        else:
+            state.waiting.append(_Waiting(kind, job))
+
+    def busy(self, chat: ChatKey) -> bool:
+        return chat in self._chats
+
+    async def _run(self, chat: ChatKey, state: _Chat, job: Job) -> None:
+        try:
+            while True:
+                try:
+                    await job()
+                except Exception:  # jobs report their own failures; this only keeps the chat's queue alive
+                    log.exception("a queued turn failed")
+                if not state.waiting:
+                    return
+                job = state.waiting.pop(0).job
+        finally:
+            self._chats.pop(chat, None)
+
+    async def idle(self) -> None:
+        """Wait until no chat has a turn running or waiting (tests, benchmarks, shutdown)."""
+        while self._chats:
+            tasks = [state.task for state in self._chats.values() if state.task is not None]
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel what runs (answers keep what they stored) and drop what waits."""
+        self._closed = True
+        tasks = [state.task for state in self._chats.values() if state.task is not None]
+        for state in self._chats.values():
+            state.waiting.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

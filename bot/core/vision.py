@@ -63,7 +63,7 @@ def _candidates(history: list[StoredMessage], keep_turns: int) -> list[StoredMes
     question = [m for m in history[start:] if m.attachments]
     earlier = [m for m in history[:start] if m.role == "user" and m.attachments]
     earlier = earlier[-keep_turns:] if keep_turns > 0 else []
-    return [m for m in reversed(question + earlier) if not m.images_refused]
+    return [m for m in reversed(earlier + question) if not m.images_refused]
 
 
 async def images_for(

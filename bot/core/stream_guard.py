@@ -17,22 +17,26 @@ async def until_stopped(source: AsyncIterator[T], stop: asyncio.Event) -> AsyncI
     upstream HTTP response: nobody pays for tokens no one will see.
     """
     stop_wait = asyncio.ensure_future(stop.wait())
+    read: asyncio.Future[T] | None = None
     try:
         while not stop.is_set():
             read = asyncio.ensure_future(anext(source))
             done, _ = await asyncio.wait({read, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
             if read not in done:
-                read.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await read
                 break
             try:
                 item = read.result()
             except StopAsyncIteration:
                 break
+            finally:
+                read = None
             yield item
     finally:
         stop_wait.cancel()
+        if read is not None:  # stopped, or cancelled from outside: the pending read must not outlive us
+            read.cancel()
+            with contextlib.suppress(BaseException):
+                await read
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from telegram import Bot, Update
@@ -29,7 +30,11 @@ def telegram_image_fetcher(bot: Bot) -> ImageFetcher:
     """Images are stored as file ids; this fetches their bytes when an answer is made."""
 
     async def fetch(file_id: str) -> bytes:
-        return await download(bot, file_id)
+        data = await download(bot, file_id)
+        # httpx's response objects form reference cycles that keep the whole body (up to 20 MB) alive
+        # until the cycle collector runs; an album would hold all ten at once. Collect the young ones now.
+        gc.collect(0)
+        return data
 
     return fetch
 

@@ -50,11 +50,11 @@ async def start_bot(env: dict[str, str], folder: Path) -> asyncio.subprocess.Pro
     )
 
 
-async def stop_bot(process: asyncio.subprocess.Process, timeout: float = 30.0) -> None:
+async def stop_bot(process: asyncio.subprocess.Process, grace: float = 30.0) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGINT)
     try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+        _, stderr = await asyncio.wait_for(process.communicate(), grace)
     except TimeoutError:
         process.kill()
         _, stderr = await process.communicate()

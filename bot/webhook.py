@@ -238,6 +238,11 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen first, then register the webhook: Telegram may post as soon as setWebhook returns."""
+        quiet = logging.getLogger("tornado.general")
+        if quiet.level == logging.NOTSET:
+            # tornado notes every malformed, oversized or slow request at INFO: under a flood, a log
+            # line per attacker request. Its warnings and errors still show.
+            quiet.setLevel(logging.WARNING)
         self._sockets = bind_sockets(self._port, address=self._listen)
         self._server = HTTPServer(self._routes, **self._limits)
         self._server.add_sockets(self._sockets)

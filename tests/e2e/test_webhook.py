@@ -211,7 +211,7 @@ async def test_the_secret_is_compared_with_hmac_compare_digest(
     ids=["50MB", "limit+1", "5000-digits", "not-a-number", "negative"],
 )
 async def test_a_declared_body_over_1_mb_gets_413_from_the_headers_alone(
-    port: int, ww: FakeWenwen, length: str, status: int
+    port: int, ww: FakeWenwen, caplog: pytest.LogCaptureFixture, length: str, status: int
 ) -> None:
     request = head("POST", HOOK, f"{webhook.SECRET_HEADER}: {SECRET}", f"Content-Length: {length}")
     # headers and 4 KB of a 50 MB body: the answer must come without the server waiting for the rest
@@ -220,6 +220,7 @@ async def test_a_declared_body_over_1_mb_gets_413_from_the_headers_alone(
     assert b"\r\nConnection: close\r\n" in response
     assert closed, "the connection stays open: the server is still reading the body"
     assert ww.requests_to("/v1/chat/completions") == []
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("tornado")] == []  # no line per attack
 
 
 @pytest.mark.parametrize("secret_line", [None, f"{webhook.SECRET_HEADER}: wrong"], ids=["missing", "wrong"])
@@ -246,7 +247,9 @@ async def test_with_the_secret_the_same_server_does_invite_the_body(port: int) -
         writer.close()
 
 
-async def test_a_chunked_body_growing_past_1_mb_is_cut_off_before_it_ends(port: int, ww: FakeWenwen) -> None:
+async def test_a_chunked_body_growing_past_1_mb_is_cut_off_before_it_ends(
+    port: int, ww: FakeWenwen, caplog: pytest.LogCaptureFixture
+) -> None:
     # A plain socket: after the server's reset, the kernel still hands over the answer it received
     # first (an asyncio stream would drop it on the write error).
     loop = asyncio.get_running_loop()
@@ -272,6 +275,7 @@ async def test_a_chunked_body_growing_past_1_mb_is_cut_off_before_it_ends(port: 
     assert sent > LIMIT  # refused because of the size, once the body was past the limit
     assert status_of(response) == 413, response[:200]
     assert ww.requests_to("/v1/chat/completions") == []
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("tornado")] == []
 
 
 # ------------------------------------------------------------------------------ other requests

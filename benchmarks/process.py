@@ -5,17 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 
-from tests.harness import API_KEY, TOKEN
-
-
-def bot_command() -> list[str]:
-    script = shutil.which("wenwen-bot")
-    return [script] if script else [sys.executable, "-m", "bot"]
+from tests.harness import API_KEY, TOKEN, bot_command
 
 
 def bot_environment(telegram_url: str, wenwen_url: str, folder: Path, **settings: str) -> dict[str, str]:

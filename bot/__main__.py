@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from telegram.error import TelegramError
 
-from .app import build_application
+from .app import ALLOWED_UPDATES, build_application
 from .config import Settings, describe_error
 from .logging_setup import setup_logging
 from .webhook import AnyApplication, WebhookOptions, run_webhook
@@ -57,17 +57,14 @@ def secret_values(settings: Settings) -> list[str]:
 
 def main() -> None:
     settings = load_settings()
-    secrets = secret_values(settings)
-    if settings.webhook_url:
-        secrets.append(webhook_secret(settings))
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, secret_values(settings))
     app = build_application(settings)
     if settings.webhook_url:
         log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
         run_webhook_mode(app, webhook_options(settings))
     else:
         log.info("starting in long-polling mode")
-        app.run_polling()
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
 def run_webhook_mode(app: AnyApplication, options: WebhookOptions) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext
 
@@ -18,6 +18,16 @@ from .ratelimit import BotRateLimiter
 from .wiring import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
+
+# Asked for explicitly in both modes, so polling and webhook receive the same kinds of update.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]

@@ -52,3 +52,6 @@ def quiet_libraries() -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     # PTB logs the Bot API URL (with the token) and request parameters at DEBUG.
     logging.getLogger("telegram").setLevel(logging.INFO)
+    # tornado (the webhook server) notes every malformed, oversized or slow request at INFO: under a
+    # flood, one line per attacker request. Its warnings and errors still show.
+    logging.getLogger("tornado.general").setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+UNBOUNDED = 1 << 30
 CONTROL_LANE = 2  # button presses / stops of one chat handled at once
 CONTROL_BACKLOG = 16  # more presses than this waiting in one chat are a flood: dropped
 
@@ -47,12 +48,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 256, *, is_allowed: Callable[[int], bool] | None = None) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before do_process_update (process_update is final), so it is made
+        # too large to ever wait; the real bound is `_slots`, taken after the chat's turn has come.
+        super().__init__(UNBOUNDED)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._is_allowed = is_allowed or (lambda _user_id: True)
         self._chats: dict[int, _ChatLanes] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn first, a process-wide slot second: a waiting chat holds no slot."""
         try:
             async with self._chat_turn(update) as admitted:
@@ -64,9 +67,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         except BaseException:
             _discard(coroutine)
             raise
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine  # unused: process_update does the work (kept because PTB declares it abstract)
 
     def _chat_turn(self, update: object) -> AbstractAsyncContextManager[bool]:
         if not isinstance(update, Update) or update.effective_chat is None:

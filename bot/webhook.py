@@ -30,6 +30,8 @@ from telegram.ext import Application, ExtBot
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from .app import ALLOWED_UPDATES
+
 log = logging.getLogger(__name__)
 
 AnyApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
@@ -238,11 +240,6 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen first, then register the webhook: Telegram may post as soon as setWebhook returns."""
-        quiet = logging.getLogger("tornado.general")
-        if quiet.level == logging.NOTSET:
-            # tornado notes every malformed, oversized or slow request at INFO: under a flood, a log
-            # line per attacker request. Its warnings and errors still show.
-            quiet.setLevel(logging.WARNING)
         self._sockets = bind_sockets(self._port, address=self._listen)
         self._server = HTTPServer(self._routes, **self._limits)
         self._server.add_sockets(self._sockets)
@@ -251,7 +248,7 @@ class WebhookServer:
             await self._application.bot.set_webhook(
                 url=self._webhook_url,
                 secret_token=self._secret_token,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
                 max_connections=MAX_CONNECTIONS,
             )

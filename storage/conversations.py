@@ -188,7 +188,7 @@ class ConversationRepository:
                 query += " ORDER BY id DESC LIMIT ?"
                 params.append(_PAGE)
                 async with conn.execute(query, params) as cursor:
-                    rows = await cursor.fetchall()
+                    rows = list(await cursor.fetchall())
                 if not rows:
                     break
                 for row in rows:

@@ -45,9 +45,9 @@ def transcription_filename(kind: str, file_name: str | None, mime_type: str | No
     if kind == "voice":
         return "voice.ogg"
     if file_name and "." in file_name:
-        extension = file_name.rsplit(".", 1)[1].lower()
-        if extension in TRANSCRIBE_EXTENSIONS:
-            return f"{kind}.{extension}"
+        named = file_name.rsplit(".", 1)[1].lower()
+        if named in TRANSCRIBE_EXTENSIONS:
+            return f"{kind}.{named}"
     extension = _MIME_EXTENSIONS.get((mime_type or "").split(";")[0].strip().lower())
     return f"{kind}.{extension or ('mp4' if kind == 'video_note' else 'ogg')}"
 

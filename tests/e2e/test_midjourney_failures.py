@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
-from tests.harness import ALICE, API_KEY, TOKEN
+from tests.harness import ALICE, API_KEY, TOKEN, bot_command
 
 from .mj_helpers import FAST_MJ, buttons, photos, submits, texts, wait_results
 
@@ -108,9 +106,6 @@ async def test_fifty_pending_tasks_are_polled_with_one_request_per_interval(
     assert min(gaps) >= 0.04, "one request per interval, not one per task"
 
 
-def _command() -> list[str]:
-    script = shutil.which("wenwen-bot")
-    return [script] if script else [sys.executable, "-m", "bot"]
 
 
 async def test_a_killed_bot_resumes_the_task_and_delivers_the_result_once(
@@ -132,7 +127,7 @@ async def test_a_killed_bot_resumes_the_task_and_delivers_the_result_once(
 
     async def start() -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            *_command(), cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            *bot_command(), cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
 
     first = await start()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,12 +14,7 @@ import pytest
 from bot.__main__ import webhook_options
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
-from tests.harness import ALICE, API_KEY, TOKEN, RunningBot, make_settings
-
-
-def _command() -> list[str]:
-    script = shutil.which("wenwen-bot")
-    return [script] if script else [sys.executable, "-m", "bot"]
+from tests.harness import ALICE, API_KEY, TOKEN, RunningBot, bot_command, make_settings
 
 
 async def test_the_command_starts_answers_and_stops_cleanly_without_leaking_secrets(
@@ -40,7 +33,7 @@ async def test_the_command_starts_answers_and_stops_cleanly_without_leaking_secr
         "LOG_LEVEL": "DEBUG",  # even at DEBUG nothing secret may be printed
     }
     process = await asyncio.create_subprocess_exec(
-        *_command(), cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *bot_command(), cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
         await tg.wait_for(lambda: bool(tg.calls_of("getUpdates")), timeout=20)
@@ -119,7 +112,7 @@ async def test_webhook_mode_checks_the_secret_token(tg: FakeTelegram, ww: FakeWe
 )
 async def test_bad_settings_stop_the_command_with_one_line(tmp_path: Path, env: dict[str, str], variable: str) -> None:
     process = await asyncio.create_subprocess_exec(
-        *_command(),
+        *bot_command(),
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), **env},
         stdout=asyncio.subprocess.PIPE,

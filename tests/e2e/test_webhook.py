@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Update
 
 from bot import webhook
 from bot.__main__ import webhook_options
+from bot.app import ALLOWED_UPDATES
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import ALICE, API_KEY, TOKEN, RunningBot, bot_command, make_settings
@@ -123,7 +123,7 @@ async def test_the_right_secret_gets_200_and_the_bot_answers(
     registered = tg.calls_of("setWebhook")[-1].params
     assert registered["url"] == f"https://bot.example.test{HOOK}"
     assert registered["secret_token"] == SECRET
-    assert registered["allowed_updates"] == list(Update.ALL_TYPES)
+    assert registered["allowed_updates"] == ALLOWED_UPDATES
     assert registered["drop_pending_updates"] is False
 
     response = await hook_client.post(HOOK, json=user_update(tg, "via webhook"), headers=authed())

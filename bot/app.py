@@ -30,7 +30,7 @@ ALLOWED_UPDATES = [
 ]
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings) -> Application:
     quiet_libraries()
     root = settings.telegram_api_url
     app = (
@@ -53,7 +53,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
     services = await Services.create(settings)
     app.bot_data[SERVICES_KEY] = services
@@ -68,17 +68,17 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: Application) -> None:
     services = app.bot_data.get(SERVICES_KEY)
     if services is not None:
         await services_of(app.bot_data).close()
 
 
-async def _register_commands_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def _register_commands_job(context: CallbackContext) -> None:
     await register_commands(context.application)
 
 
-async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(app: Application) -> None:
     """The command menu in English (default) and Chinese, for private chats and groups."""
     try:
         for lang in LANGUAGES:

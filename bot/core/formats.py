@@ -22,7 +22,7 @@ def parse_mapping(text: str) -> list[tuple[str, ApiFormat]]:
         pattern, _, name = item.partition("=")
         name = name.strip().lower()
         if pattern.strip() and name in FORMATS:
-            pairs.append((pattern.strip().lower(), name))  # type: ignore[arg-type]
+            pairs.append((pattern.strip().lower(), name))
     return pairs
 
 
@@ -35,7 +35,7 @@ class FormatChooser:
 
     async def choose(self, model: str, override: str | None, *, web_search: bool) -> ApiFormat:
         if override in FORMATS:
-            return override  # type: ignore[return-value]
+            return override
         name = model.lower()
         for pattern, api_format in self._mapping:
             if fnmatch.fnmatchcase(name, pattern):

@@ -34,7 +34,7 @@ COMMANDS = (
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, gate), group=-2)
     # A reply to a Midjourney prompt question is that task's prompt, not a chat message.
     app.add_handler(

@@ -28,7 +28,7 @@ class AnswerView:
 
 
 def _shift(entities: list[MessageEntity], by: int) -> list[MessageEntity]:
-    return [MessageEntity.de_json({**e.to_dict(), "offset": e.offset + by}, None) for e in entities]  # type: ignore[misc]
+    return [MessageEntity.de_json({**e.to_dict(), "offset": e.offset + by}, None) for e in entities]
 
 
 def _process_block(view: AnswerView, lang: str, *, streaming: bool) -> str:

@@ -59,7 +59,7 @@ class Parser:
             events.append(UsageReport(chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
         return events
 
-    def _add_fragment(self, fragment: dict) -> None:  # type: ignore[type-arg]
+    def _add_fragment(self, fragment: dict) -> None:
         slot = self._calls.setdefault(int(fragment.get("index") or 0), {"id": "", "name": "", "arguments": ""})
         function = fragment.get("function") or {}
         slot["id"] = fragment.get("id") or slot["id"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from .conversations import ConversationRepository
 from .db import Database
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
-from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage
+from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage, Unfinished
 from .settings import ChatSettingsRepository
 from .usage import UsageRepository, UsageRow
 
@@ -49,6 +49,7 @@ __all__ = [
     "MjTaskRow",
     "Storage",
     "StoredMessage",
+    "Unfinished",
     "UsageRepository",
     "UsageRow",
 ]

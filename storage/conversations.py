@@ -7,14 +7,15 @@ import time
 from typing import Any
 
 from .db import Database
-from .models import ChatKey, MessageStatus, StoredMessage
+from .models import ChatKey, MessageStatus, StoredMessage, Unfinished
 
 NO_ANSWER_TOKENS = 8  # what the placeholder of an answer that never came costs in a request
 
 _COLUMNS = (
     "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id, "
-    "attachments, images_refused"
+    "attachments, images_refused, delivered, lang, created_at"
 )
+_COLUMNS_OF_M = ", ".join(f"m.{name.strip()}" for name in _COLUMNS.split(","))
 _PAGE = 64
 
 
@@ -33,6 +34,9 @@ def _row_to_message(row: Any) -> StoredMessage:
         user_id=row["user_id"],
         attachments=tuple(json.loads(row["attachments"])) if row["attachments"] else (),
         images_refused=bool(row["images_refused"]),
+        delivered=bool(row["delivered"]),
+        lang=row["lang"],
+        created_at=row["created_at"],
     )
 
 
@@ -85,12 +89,13 @@ class ConversationRepository:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         attachments: tuple[str, ...] = (),
+        lang: str | None = None,
     ) -> int:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, "
-                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments, lang) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     role,
@@ -105,6 +110,7 @@ class ConversationRepository:
                     completion_tokens,
                     time.time(),
                     json.dumps(list(attachments)) if attachments else None,
+                    lang,
                 ),
             )
             return int(cursor.lastrowid or 0)
@@ -124,8 +130,8 @@ class ConversationRepository:
             if last is None or last["role"] != "user":
                 return None
             cursor = await conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, created_at) "
-                "VALUES (?, 'assistant', '', ?, ?, ?)",
+                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, created_at, delivered) "
+                "VALUES (?, 'assistant', '', ?, ?, ?, 0)",
                 (conversation_id, MessageStatus.PENDING.value, NO_ANSWER_TOKENS, time.time()),
             )
             return int(cursor.lastrowid or 0)
@@ -149,6 +155,64 @@ class ConversationRepository:
                 (content, status.value, token_estimate, model, prompt_tokens, completion_tokens, row_id),
             )
 
+    async def checkpoint(self, row_id: int, content: str) -> None:
+        """What a pending answer has said so far, so a crash leaves something to show."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE messages SET content = ? WHERE id = ? AND status = ?",
+                (content, row_id, MessageStatus.PENDING.value),
+            )
+
+    async def mark_delivered(self, row_id: int, tg_reply_ids: tuple[int, ...] | None = None) -> None:
+        """The chat shows the answer (in these messages, when given)."""
+        async with self._db.transaction() as conn:
+            if tg_reply_ids is None:
+                await conn.execute("UPDATE messages SET delivered = 1 WHERE id = ?", (row_id,))
+            else:
+                await conn.execute(
+                    "UPDATE messages SET delivered = 1, tg_reply_ids = ? WHERE id = ?",
+                    (json.dumps(list(tg_reply_ids)), row_id),
+                )
+
+    async def unfinished(self, since: float) -> list[Unfinished]:
+        """Active conversations whose last message (newer than `since`) still waits for an answer in the chat."""
+        async with self._db.read() as conn:
+            async with conn.execute(
+                f"SELECT {_COLUMNS_OF_M}, c.chat_id, c.thread_id FROM messages m "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE c.active = 1 AND m.created_at >= ? AND m.id = (SELECT MAX(id) FROM messages "
+                "  WHERE conversation_id = m.conversation_id AND status != 'superseded') "
+                "AND (m.role = 'user' OR m.delivered = 0 OR m.status = 'pending') ORDER BY m.id",
+                (since,),
+            ) as cursor:
+                tails = [
+                    (_row_to_message(row), ChatKey(row["chat_id"], row["thread_id"])) for row in await cursor.fetchall()
+                ]
+            found = []
+            for last, chat in tails:
+                async with conn.execute(
+                    f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND role = 'user' "
+                    "AND status != 'superseded' ORDER BY id DESC LIMIT 1",
+                    (last.conversation_id,),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                found.append(Unfinished(chat, last, _row_to_message(row) if row else None))
+        return found
+
+    async def close_pending(self, before: float | None = None) -> int:
+        """Answers left 'pending' by a crash become what was said so far (partial), else failed."""
+        query = (
+            "UPDATE messages SET delivered = 1, status = CASE WHEN content != '' THEN 'partial' ELSE 'failed' END "
+            "WHERE status = 'pending'"
+        )
+        params: tuple[float, ...] = ()
+        if before is not None:
+            query += " AND created_at < ?"
+            params = (before,)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(query, params)
+            return int(cursor.rowcount)
+
     async def refuse_images(self, message_ids: list[int]) -> None:
         """The gateway refused these messages' images: later requests show a placeholder instead."""
         if not message_ids:
@@ -162,6 +226,16 @@ class ConversationRepository:
             await conn.execute(
                 "UPDATE messages SET tg_reply_ids = ? WHERE id = ?", (json.dumps(list(tg_reply_ids)), message_id)
             )
+
+    async def supersede_if_last(self, conversation_id: int, message_id: int) -> bool:
+        """Supersede an answer only while it is the conversation's last message (one winner per press)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE messages SET status = ? WHERE id = ? AND role = 'assistant' AND id = ("
+                "SELECT MAX(id) FROM messages WHERE conversation_id = ? AND status != ?)",
+                (MessageStatus.SUPERSEDED.value, message_id, conversation_id, MessageStatus.SUPERSEDED.value),
+            )
+            return cursor.rowcount == 1
 
     async def supersede(self, message_id: int) -> None:
         async with self._db.transaction() as conn:

@@ -142,4 +142,12 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE messages_v5 RENAME TO messages",
         "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
     ],
+    # 6: crash recovery and bounded delivery: an answer is 'delivered' only once the chat shows it; the user's
+    #    language is kept with their message (a restart answers in it); Midjourney delivery attempts are counted.
+    [
+        "ALTER TABLE messages ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE messages ADD COLUMN lang TEXT",
+        "ALTER TABLE mj_tasks ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX messages_undelivered ON messages (delivered) WHERE delivered = 0",
+    ],
 ]

@@ -40,6 +40,18 @@ class StoredMessage:
     user_id: int | None = None
     attachments: tuple[str, ...] = ()  # Telegram file ids of images sent with the message
     images_refused: bool = False  # the gateway refused this message's images: they are not sent again
+    delivered: bool = True  # an answer: the chat shows it (False while it is written, or if a crash cut it off)
+    lang: str | None = None  # a user message: the language the user reads (a restart answers in it)
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """The last message of a conversation whose question has no answer in the chat yet (found at start)."""
+
+    chat: ChatKey
+    last: StoredMessage  # a user message never answered, or an answer pending/not delivered
+    question: StoredMessage | None  # the newest user message of the conversation
 
 
 @dataclass(frozen=True, slots=True)

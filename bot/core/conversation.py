@@ -18,7 +18,7 @@ from bot.wenwen import (
 )
 from bot.wenwen.types import ApiFormat
 from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
-from storage.conversations import NO_ANSWER_TOKENS
+from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
 
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
@@ -50,6 +50,7 @@ class UserTurn:
     tg_message_id: int | None = None
     quote: Quote | None = None
     images: tuple[str, ...] = ()  # Telegram file ids; the bytes are fetched when the answer is made
+    lang: str | None = None  # the language the user reads (kept, so a restart answers in it)
 
 
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
@@ -140,6 +141,7 @@ class ConversationService:
             user_id=turn.user_id,
             tg_message_id=turn.tg_message_id,
             attachments=turn.images,
+            lang=turn.lang,
         )
 
     async def answer(
@@ -164,6 +166,11 @@ class ConversationService:
         async for event in self.answer(chat, user_id, stop, fetch_image):
             yield event
 
+    async def take_back(self, chat: ChatKey, answer_id: int) -> bool:
+        """Set the chat's last answer aside so its question is answered again (🔄); False if it is not the last."""
+        conversation = await self._storage.conversations.active(chat)
+        return await self._storage.conversations.supersede_if_last(conversation, answer_id)
+
     async def has_history(self, chat: ChatKey) -> bool:
         conversation = await self._storage.conversations.active(chat)
         return bool(await self._storage.conversations.last_messages(conversation, 1))
@@ -171,6 +178,10 @@ class ConversationService:
     async def attach_reply_ids(self, answer_id: int, tg_message_ids: tuple[int, ...]) -> None:
         """Remember which Telegram messages show an answer (replies to them continue the thread)."""
         await self._storage.conversations.set_reply_ids(answer_id, tg_message_ids)
+
+    async def mark_delivered(self, answer_id: int, tg_message_ids: tuple[int, ...] | None = None) -> None:
+        """The chat shows the answer (or its error): a restart has nothing left to do for it."""
+        await asyncio.shield(self._storage.conversations.mark_delivered(answer_id, tg_message_ids))
 
     async def _answer(
         self,
@@ -201,8 +212,10 @@ class ConversationService:
         images.by_file_id.clear()  # the request holds the only copy now
         progress = Progress()
         started = time.monotonic()
+        checkpoint = Checkpoint(self._storage.conversations, answer_row, started)
         try:
             async for update in stream_answer(self._client, request, self._tools, stop, progress):
+                await checkpoint.maybe(progress.text)
                 yield update
         except WenwenError as error:
             await self._finish(answer_row, model, progress, MessageStatus.PARTIAL)
@@ -210,8 +223,7 @@ class ConversationService:
                 await self._storage.conversations.refuse_images(images.message_ids)
             self._log(chat, model, progress, started, f"error:{error.kind}")
             shown = display_text(progress.text)
-            answer_id = answer_row if progress.text.strip() else None
-            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, shown, answer_id)
+            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, shown, answer_row)
             return
         async for event in self._done(chat, user_id, answer_row, model, progress, stop.is_set(), started, images):
             yield event
@@ -235,11 +247,12 @@ class ConversationService:
         self._log(chat, model, progress, started, "stopped" if stopped else "ok")
         if not progress.text.strip():
             if stopped:
+                await self.mark_delivered(answer_row)  # stopped before a word: nothing to show
                 yield TurnDone("", model, 0, partial=True)
                 return
             if images.message_ids:  # an empty answer to a request with images: the images are the likely cause
                 await self._storage.conversations.refuse_images(images.message_ids)
-            yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model)
+            yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model, answer_id=answer_row)
             return
         shown = await self._media.collect(progress.text)
         yield TurnDone(
@@ -304,6 +317,26 @@ class ConversationService:
             time.monotonic() - started,
             status,
         )
+
+
+class Checkpoint:
+    """Saves what a pending answer has said every few seconds, so a crash leaves something to show."""
+
+    EVERY = 5.0
+
+    def __init__(self, conversations: ConversationRepository, row_id: int, started: float) -> None:
+        self._conversations = conversations
+        self._row_id = row_id
+        self._next = started + self.EVERY
+        self._saved = 0
+
+    async def maybe(self, text: str) -> None:
+        now = time.monotonic()
+        if now < self._next or len(text) == self._saved:
+            return
+        self._next = now + self.EVERY
+        self._saved = len(text)
+        await self._conversations.checkpoint(self._row_id, storable_text(text))
 
 
 def _mentions(history: list[StoredMessage], tg_message_id: int) -> bool:

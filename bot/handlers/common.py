@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import pick_language, t
+from bot.render.telegram_io import clip, is_not_modified
 from bot.wiring import Services, services_of
 from storage import ChatKey
 
@@ -39,18 +41,53 @@ def chat_key(update: Update) -> ChatKey:
     return ChatKey(chat.id, thread_id_of(update.effective_message))
 
 
-def text_for(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object) -> str:
-    """A catalog message with its values HTML-escaped (catalog texts are HTML)."""
-    escaped = {name: html.escape(str(value)) for name, value in values.items()}
+MAX_ECHO = 300  # characters of anything the user typed that a reply repeats back
+
+
+def text_for(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, *, echo_limit: int = MAX_ECHO, **values: object
+) -> str:
+    """A catalog message with its values clipped (an echo must not make the reply too long) and HTML-escaped."""
+    escaped = {name: html.escape(clip(str(value), echo_limit)) for name, value in values.items()}
     return t(language(update, context), key, **escaped)
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object) -> Message | None:
+async def edit_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show `text` (HTML) and/or `markup` on the message a button is on.
+
+    "Not modified" (a double tap) is success. A message that cannot take the text — a photo, or
+    one Telegram no longer gives the bot — is not edited: the text comes as a new message instead.
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if not isinstance(message, Message):  # too old: Telegram sent an inaccessible message
+        if text and update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
+        return
+    try:
+        if text is None:
+            await message.edit_reply_markup(markup)
+        elif message.text is None:
+            await message.reply_text(text, parse_mode="HTML", reply_markup=markup)
+        else:
+            await message.edit_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest as error:
+        if not is_not_modified(error):
+            raise
+
+
+async def reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, *, echo_limit: int = MAX_ECHO, **values: object
+) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
     return await message.reply_text(
-        text_for(update, context, key, **values), parse_mode="HTML", do_quote=not _is_private(update)
+        text_for(update, context, key, echo_limit=echo_limit, **values),
+        parse_mode="HTML",
+        do_quote=not _is_private(update),
     )
 
 

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import t
 
-from .common import language
+from .common import language, thread_id_of
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +19,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("unhandled error while processing an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    # A message, also for a button press: the press may have been answered already, and answering it
+    # twice is refused ("query is too old").
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(t(language(update, context), "error.internal"), show_alert=True)
-        else:
-            await context.bot.send_message(update.effective_chat.id, t(language(update, context), "error.internal"))
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t(language(update, context), "error.internal"),
+            message_thread_id=thread_id_of(update.effective_message) or None,
+        )
     except TelegramError:
         log.warning("could not tell the user about the error")

@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.core.mj.events import MjFile, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
 from bot.core.mj.service import NOT_YOURS
 from bot.i18n import t
+from bot.render import callback_data
 from bot.render.mj import MjRenderer, button_label, refusal_text
 from storage import MjTaskRow
 
@@ -76,11 +77,11 @@ async def mj_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = language(update, context)
     message = query.message if isinstance(query.message, Message) else None
     svc = services(context)
-    button_id = query.data.removeprefix("mj:")
-    if not button_id.isdigit() or message is None:
+    button_id = callback_data.parse_mj(query.data)
+    if button_id is None or message is None:
         await query.answer(t(lang, "button.unknown"))
         return
-    press = await svc.mj.claim_press(int(button_id), user.id, svc.settings.is_admin(user.id))
+    press = await svc.mj.claim_press(button_id, user.id, svc.settings.is_admin(user.id))
     if isinstance(press, MjRefused):
         await query.answer(refusal_text(lang, press)[:200], show_alert=press.kind == NOT_YOURS)
         return

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
+from bot.render import callback_data
 from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
-from bot.render.telegram_io import is_not_modified
+from bot.render.telegram_io import clip
 from bot.wenwen import WenwenError
 
-from .common import chat_key, language, reply, services, text_for
+from .common import chat_key, edit_pressed, language, reply, services, text_for
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +78,24 @@ async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     lang = language(update, context)
     chat = chat_key(update)
-    kind, _, value = query.data.partition(":")
+    press = callback_data.parse_model(query.data)
+    if press is None:
+        await query.answer(t(lang, "button.unknown"))
+        return
     try:
         models = await svc.catalog.chat_models()
     except WenwenError as error:
-        await query.answer(error.message[:190], show_alert=True)
+        await query.answer(clip(error.message, 190), show_alert=True)
         return
     current = await svc.conversations.model_for(chat)
-    if kind == "models":
-        if not value.isdigit():
-            await query.answer(t(lang, "button.unknown"))
-            return
+    if press.page is not None:
         await query.answer()
-        try:
-            await query.edit_message_reply_markup(model_keyboard(models, current, int(value), lang))
-        except BadRequest as error:
-            if not is_not_modified(error):
-                raise
+        await edit_pressed(update, context, None, model_keyboard(models, current, press.page, lang))
         return
-    match = next((m for m in models if model_token(m) == value), None)
+    match = next((m for m in models if model_token(m) == press.token), None)
     if match is None:
         await query.answer(t(lang, "model.stale"), show_alert=True)
         return
     await svc.conversations.set_model(chat, match)
-    await query.answer(t(lang, "model.set", model=match))
-    await query.edit_message_text(text_for(update, context, "model.set", model=match), parse_mode="HTML")
+    await query.answer(clip(t(lang, "model.set", model=match), 190))
+    await edit_pressed(update, context, text_for(update, context, "model.set", model=match))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import ConversationService
 from bot.i18n import t
+from bot.render import callback_data
 from bot.render.settings_menu import (
     FORMAT_CYCLE,
     LANGUAGE_CYCLE,
@@ -16,10 +16,9 @@ from bot.render.settings_menu import (
     settings_keyboard,
     thinking_value,
 )
-from bot.render.telegram_io import is_not_modified
 from storage import ChatKey, ChatSettings
 
-from .common import chat_key, language, services, text_for
+from .common import chat_key, edit_pressed, language, services, text_for
 from .model import show_model_picker
 
 
@@ -44,13 +43,13 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     chat = chat_key(update)
-    name = query.data.removeprefix("cfg:")
+    name = callback_data.parse_setting(query.data)
     if name == "model":
         await query.answer()
         await show_model_picker(update, context)
         return
     current = await svc.conversations.settings(chat)
-    changed = await _change(svc.conversations, chat, name, current)
+    changed = await _change(svc.conversations, chat, name, current) if name else None
     if changed is None:
         await query.answer(t(language(update, context), "button.unknown"))
         return
@@ -62,15 +61,9 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     lang = language(update, context)
     await query.answer(t(lang, "settings.saved"))
     model = await svc.conversations.model_for(chat)
-    try:
-        await query.edit_message_text(
-            text_for(update, context, "settings.title", model=model),
-            parse_mode="HTML",
-            reply_markup=settings_keyboard(changed, lang),
-        )
-    except BadRequest as error:
-        if not is_not_modified(error):
-            raise
+    await edit_pressed(
+        update, context, text_for(update, context, "settings.title", model=model), settings_keyboard(changed, lang)
+    )
 
 
 async def _change(

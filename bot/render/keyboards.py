@@ -8,8 +8,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 
-MAX_CALLBACK_BYTES = 64
-STOP_DATA = "stop"
+from . import callback_data
+from .callback_data import MAX_CALLBACK_BYTES
+from .telegram_io import clip
+
 MODELS_PER_PAGE = 8
 
 
@@ -20,7 +22,12 @@ def button(text: str, data: str) -> InlineKeyboardButton:
 
 
 def stop_keyboard(lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t(lang, "stop.button"), STOP_DATA)]])
+    return InlineKeyboardMarkup([[button(t(lang, "stop.button"), callback_data.STOP)]])
+
+
+def retry_keyboard(lang: str, answer_id: int) -> InlineKeyboardMarkup:
+    """🔄: answer the same question again (only the chat's last answer's button works)."""
+    return InlineKeyboardMarkup([[button(t(lang, "retry.button"), callback_data.retry(answer_id))]])
 
 
 def model_token(name: str) -> str:
@@ -32,12 +39,15 @@ def model_keyboard(models: list[str], current: str, page: int, lang: str) -> Inl
     pages = max(1, -(-len(models) // MODELS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = models[page * MODELS_PER_PAGE : (page + 1) * MODELS_PER_PAGE]
-    rows = [[button(("✅ " if name == current else "") + name, f"model:{model_token(name)}")] for name in shown]
+    rows = [
+        [button(("✅ " if name == current else "") + clip(name, 60), callback_data.model(model_token(name)))]
+        for name in shown
+    ]
     nav = []
     if page > 0:
-        nav.append(button(t(lang, "model.prev"), f"models:{page - 1}"))
+        nav.append(button(t(lang, "model.prev"), callback_data.models_page(page - 1)))
     if page < pages - 1:
-        nav.append(button(t(lang, "model.next"), f"models:{page + 1}"))
+        nav.append(button(t(lang, "model.next"), callback_data.models_page(page + 1)))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)

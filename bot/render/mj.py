@@ -14,7 +14,9 @@ from bot.i18n import MESSAGES, t
 from bot.wenwen import ErrorKind
 from storage import MjButtonRow, MjTaskRow
 
+from . import callback_data
 from .keyboards import button
+from .telegram_io import clip
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,8 @@ def bar(percent: int | None, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def progress_text(task: MjTaskRow, percent: int | None) -> str:
-    prompt = short(task.final_prompt or task.prompt)
+    prompt = clip(task.final_prompt or task.prompt, 300)
     if percent is None and task.progress == 0:
         return t(task.lang, "mj.queued", prompt=prompt)
     value = percent if percent is not None else task.progress
@@ -50,13 +48,13 @@ def result_keyboard(buttons: list[MjButtonRow]) -> InlineKeyboardMarkup | None:
     for row in buttons:
         if not rows or len(rows[-1]) >= BUTTONS_PER_ROW:
             rows.append([])
-        rows[-1].append(button(button_label(row), f"mj:{row.id}"))
+        rows[-1].append(button(button_label(row), callback_data.mj(row.id)))
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 def describe_text(task: MjTaskRow, prompts: list[str]) -> str:
     numbered = "\n\n".join(f"{index + 1}. {prompt}" for index, prompt in enumerate(prompts))
-    return short(t(task.lang, "mj.describe_result", prompts=numbered), 4000)
+    return clip(t(task.lang, "mj.describe_result", prompts=numbered), 4000)
 
 
 def refusal_text(lang: str, refused: MjRefused) -> str:
@@ -76,11 +74,11 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
     if refused.kind == ErrorKind.QUEUE_FULL:
         return t(lang, "mj.queue_full")
     if refused.kind == ErrorKind.BAD_REQUEST:
-        return t(lang, "mj.invalid", reason=short(refused.message, 200))
+        return t(lang, "mj.invalid", reason=clip(refused.message, 200))
     if refused.kind == ErrorKind.NOT_FOUND:
         return t(lang, "mj.not_found")
     if refused.kind == ErrorKind.UPSTREAM and refused.message:  # the proxy's own words (no account, …)
-        return t(lang, "mj.failed", reason=short(refused.message, 300))
+        return t(lang, "mj.failed", reason=clip(refused.message, 300))
     key = f"error.{refused.kind}"
     text = t(lang, key) if key in MESSAGES else refused.message
     if refused.request_id:
@@ -91,7 +89,7 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
 def failure_text(failed: MjFailed, timeout_minutes: int) -> str:
     if failed.timed_out:
         return t(failed.task.lang, "mj.timeout", minutes=timeout_minutes)
-    return t(failed.task.lang, "mj.failed", reason=short(failed.reason or "?", 300))
+    return t(failed.task.lang, "mj.failed", reason=clip(failed.reason or "?", 300))
 
 
 class MjRenderer:
@@ -114,7 +112,7 @@ class MjRenderer:
 
     async def update_progress(self, task: MjTaskRow, percent: int | None, preview: bytes | None) -> int | None:
         """Edit the progress message; with a first preview a photo replaces it (its id is returned)."""
-        text = short(progress_text(task, percent), CAPTION_LIMIT)
+        text = clip(progress_text(task, percent), CAPTION_LIMIT)
         if preview is not None:
             try:
                 sent = await self.bot.send_photo(
@@ -180,7 +178,7 @@ class MjRenderer:
         *,
         as_file: bool = False,
     ) -> int:
-        caption = short(f"🎨 {task.final_prompt or task.prompt}", CAPTION_LIMIT)
+        caption = clip(f"🎨 {task.final_prompt or task.prompt}", CAPTION_LIMIT)
         name = f"midjourney-{task.task_id}.{_extension(content_type)}"
         if not as_file and len(image) <= PHOTO_LIMIT:
             try:

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup
 from bot.i18n import t
 from storage import ChatSettings
 
+from . import callback_data
 from .keyboards import button
 
 FORMAT_CYCLE = (None, "chat", "responses", "messages")
@@ -23,16 +24,16 @@ def _on_off(lang: str, value: bool) -> str:
 
 
 def settings_keyboard(settings: ChatSettings, lang: str) -> InlineKeyboardMarkup:
-    rows = [
-        [button(t(lang, "settings.model"), "cfg:model")],
-        [button(t(lang, "settings.format", value=t(lang, f"value.{settings.api_format or 'auto'}")), "cfg:format")],
-        [button(t(lang, "settings.thinking", value=t(lang, f"value.{thinking_value(settings)}")), "cfg:thinking")],
-        [button(t(lang, "settings.web_search", value=_on_off(lang, settings.web_search)), "cfg:web_search")],
-        [button(t(lang, "settings.tools", value=_on_off(lang, settings.tools)), "cfg:tools")],
-        [button(t(lang, "settings.voice", value=_on_off(lang, settings.voice_replies)), "cfg:voice")],
-        [button(t(lang, "settings.language", value=t(lang, f"value.{settings.language or 'auto'}")), "cfg:language")],
-    ]
-    return InlineKeyboardMarkup(rows)
+    labels = {
+        "model": t(lang, "settings.model"),
+        "format": t(lang, "settings.format", value=t(lang, f"value.{settings.api_format or 'auto'}")),
+        "thinking": t(lang, "settings.thinking", value=t(lang, f"value.{thinking_value(settings)}")),
+        "web_search": t(lang, "settings.web_search", value=_on_off(lang, settings.web_search)),
+        "tools": t(lang, "settings.tools", value=_on_off(lang, settings.tools)),
+        "voice": t(lang, "settings.voice", value=_on_off(lang, settings.voice_replies)),
+        "language": t(lang, "settings.language", value=t(lang, f"value.{settings.language or 'auto'}")),
+    }
+    return InlineKeyboardMarkup([[button(label, callback_data.setting(name))] for name, label in labels.items()])
 
 
 def next_value(values: tuple[str | None, ...], current: str | None) -> str | None:

@@ -1,0 +1,86 @@
+"""Every inline button's callback data: one prefix per kind, a typed format and a strict parse for each.
+
+Callback data comes back from Telegram as whatever a client sends, so it is parsed strictly: ASCII
+digits only, bounded lengths, known names — anything else is None (the "unknown button" answer).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_CALLBACK_BYTES = 64
+_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (not "²"), within SQLite's 64-bit integers
+_TOKEN = re.compile(r"[0-9a-f]{10}")
+
+STOP = "stop"
+MJ_PREFIX = "mj:"
+MODEL_PREFIX = "model:"
+MODELS_PAGE_PREFIX = "models:"
+SETTINGS_PREFIX = "cfg:"
+RETRY_PREFIX = "retry:"
+SETTINGS_NAMES = frozenset({"model", "format", "thinking", "web_search", "tools", "voice", "language"})
+
+# Patterns for PTB's CallbackQueryHandler: which handler a press goes to; the handler parses strictly.
+STOP_PATTERN = rf"^{STOP}$"
+MJ_PATTERN = rf"^{MJ_PREFIX}"
+MODEL_PATTERN = rf"^({MODEL_PREFIX}|{MODELS_PAGE_PREFIX})"
+SETTINGS_PATTERN = rf"^{SETTINGS_PREFIX}"
+RETRY_PATTERN = rf"^{RETRY_PREFIX}"
+
+
+def _id(text: str) -> int | None:
+    return int(text) if _ID.fullmatch(text) else None
+
+
+def mj(button_id: int) -> str:
+    return f"{MJ_PREFIX}{button_id}"
+
+
+def parse_mj(data: str) -> int | None:
+    """The Midjourney button row id of `mj:<id>`."""
+    return _id(data.removeprefix(MJ_PREFIX)) if data.startswith(MJ_PREFIX) else None
+
+
+def model(token: str) -> str:
+    return f"{MODEL_PREFIX}{token}"
+
+
+def models_page(page: int) -> str:
+    return f"{MODELS_PAGE_PREFIX}{page}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPress:
+    token: str | None = None  # a model was picked (its short token)
+    page: int | None = None  # or a page of the list was asked for
+
+
+def parse_model(data: str) -> ModelPress | None:
+    if data.startswith(MODELS_PAGE_PREFIX):
+        page = _id(data.removeprefix(MODELS_PAGE_PREFIX))
+        return ModelPress(page=page) if page is not None and page < 10_000 else None
+    if data.startswith(MODEL_PREFIX):
+        token = data.removeprefix(MODEL_PREFIX)
+        return ModelPress(token=token) if _TOKEN.fullmatch(token) else None
+    return None
+
+
+def setting(name: str) -> str:
+    if name not in SETTINGS_NAMES:
+        raise ValueError(f"unknown setting {name!r}")
+    return f"{SETTINGS_PREFIX}{name}"
+
+
+def parse_setting(data: str) -> str | None:
+    name = data.removeprefix(SETTINGS_PREFIX) if data.startswith(SETTINGS_PREFIX) else ""
+    return name if name in SETTINGS_NAMES else None
+
+
+def retry(answer_id: int) -> str:
+    return f"{RETRY_PREFIX}{answer_id}"
+
+
+def parse_retry(data: str) -> int | None:
+    """The stored answer row id of `retry:<id>` (the 🔄 button)."""
+    return _id(data.removeprefix(RETRY_PREFIX)) if data.startswith(RETRY_PREFIX) else None

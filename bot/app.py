@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext
 from .config import Settings
 from .handlers import COMMANDS, register
 from .handlers.mj_jobs import poll_tick
+from .handlers.recovery import recover_job
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
 from .ordering import PerChatUpdateProcessor
@@ -63,6 +64,7 @@ async def _post_init(app: Application) -> None:
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
+    app.job_queue.run_once(recover_job, 0, name="recover-answers")
     app.job_queue.run_repeating(
         poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
     )

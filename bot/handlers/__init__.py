@@ -5,7 +5,21 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from . import buttons, commands, image_commands, imagine, mj_photos, model, photos, settings_menu, usage, voice
+from bot.render import callback_data
+
+from . import (
+    buttons,
+    commands,
+    image_commands,
+    imagine,
+    mj_photos,
+    model,
+    photos,
+    recovery,
+    settings_menu,
+    usage,
+    voice,
+)
 from .access import gate
 from .chat import on_text
 from .errors import on_error
@@ -66,9 +80,10 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.PHOTO | filters.Document.IMAGE), photos.on_photo))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), voice.on_voice))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, photos.on_other_file))
-    app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=r"^stop$"))
-    app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=r"^mj:"))
-    app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=r"^cfg:"))
-    app.add_handler(CallbackQueryHandler(model.model_button, pattern=r"^models?:"))
+    app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=callback_data.STOP_PATTERN))
+    app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=callback_data.MJ_PATTERN))
+    app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=callback_data.SETTINGS_PATTERN))
+    app.add_handler(CallbackQueryHandler(model.model_button, pattern=callback_data.MODEL_PATTERN))
+    app.add_handler(CallbackQueryHandler(recovery.retry_button, pattern=callback_data.RETRY_PATTERN))
     app.add_handler(CallbackQueryHandler(buttons.unknown_button))
     app.add_error_handler(on_error)

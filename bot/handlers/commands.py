@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from .chat import answer_job
+from .answers import submit_answer
 from .common import chat_key, reply, services
 
 MAX_SYSTEM_PROMPT = 4000
@@ -37,7 +37,7 @@ async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not argument:
         prompt = await svc.conversations.system_prompt(chat)
         if prompt:
-            await reply(update, context, "system.current", prompt=prompt)
+            await reply(update, context, "system.current", prompt=prompt, echo_limit=MAX_SYSTEM_PROMPT)
         else:
             await reply(update, context, "system.none")
     elif argument.lower() in ("clear", "reset", "off", "清除", "删除"):
@@ -64,4 +64,4 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await svc.conversations.has_history(chat):
         await reply(update, context, "retry.nothing")
         return
-    svc.turn_queue.submit(chat, answer_job(update, context, user.id, retry=True), kind="retry")
+    submit_answer(update, context, user.id, retry=True)

@@ -8,15 +8,16 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
+from bot.core.images import fit_for_model_async
 from bot.core.media import parse_image_flags
 from bot.i18n import t
 from bot.render.errors import failure_text
-from bot.render.media import send_images, sniff_image_mime
+from bot.render.media import send_images
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, language, reply, services, thread_id_of
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, speak
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, image_file, speak
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +67,21 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     lang = language(update, context)
     request = parse_image_flags(_argument(message.caption), "")
-    photo = message.photo[-1] if message.photo else message.document
+    photo = image_file(message)
     if not request.prompt or photo is None:
         await message.reply_text(t(lang, "edit.usage"))
         return
-    if photo.file_size and photo.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+    file_id, size = photo
+    if size and size > TELEGRAM_DOWNLOAD_LIMIT:
         await message.reply_text(t(lang, "file.too_big"))
         return
     await chat_action(update, context, ChatAction.UPLOAD_PHOTO)
-    data = await download(context.bot, photo.file_id)
+    checked = await fit_for_model_async(await download(context.bot, file_id))
+    if checked is None:
+        await message.reply_text(t(lang, "image.unreadable"))
+        return
     try:
-        images = await services(context).media.edit(data, sniff_image_mime(data), request)
+        images = await services(context).media.edit(checked.data, checked.mime, request)
     except WenwenError as error:
         log.info("image edit failed: %s", error)
         await message.reply_text(image_error(lang, error), do_quote=True)

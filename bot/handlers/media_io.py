@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import logging
 
-from telegram import Bot, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core.images import fit_for_model_async
 from bot.core.vision import ImageFetcher
 from bot.render.media import send_voice
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import WenwenError
+from bot.wiring import Services
+from storage import ChatKey
 
-from .common import chat_key, services, thread_id_of
+from .common import services, thread_id_of
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,29 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download larger files 
 
 async def download(bot: Bot, file_id: str) -> bytes:
     return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
+
+
+def image_file(message: Message) -> tuple[str, int | None] | None:
+    """(file id, size) of the largest photo size, or of an image sent as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return document.file_id, document.file_size
+    return None
+
+
+async def image_data_url(bot: Bot, file_id: str) -> str | None:
+    """A photo or image file as a data URL, checked and sized like every image the gateway gets.
+
+    None when it is not a readable image (a HEIC, a broken file).
+    """
+    checked = await fit_for_model_async(await download(bot, file_id))
+    gc.collect(0)  # see telegram_image_fetcher
+    if checked is None:
+        return None
+    return f"data:{checked.mime};base64,{base64.b64encode(checked.data).decode()}"
 
 
 def telegram_image_fetcher(bot: Bot) -> ImageFetcher:
@@ -49,25 +76,30 @@ async def chat_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action
         log.info("chat action not shown: %s", error)
 
 
-async def speak_if_wanted(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: str) -> None:
+async def speak_if_wanted(bot: Bot, svc: Services, chat: ChatKey, target: Target, answer: str) -> None:
     """The chat's spoken replies: the answer also arrives as a voice note."""
-    svc = services(context)
-    chat = update.effective_chat
-    if chat is None or not await svc.conversations.voice_replies(chat_key(update)):
-        return
-    await speak(update, context, answer)
+    if await svc.conversations.voice_replies(chat):
+        await speak_to(bot, svc, target, answer)
 
 
 async def speak(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     chat, message = update.effective_chat, update.effective_message
-    if chat is None or not text.strip():
+    if chat is None:
         return False
-    await chat_action(update, context, ChatAction.RECORD_VOICE)
+    return await speak_to(context.bot, services(context), Target(chat.id, thread_id_of(message) or None), text)
+
+
+async def speak_to(bot: Bot, svc: Services, target: Target, text: str) -> bool:
+    if not text.strip():
+        return False
     try:
-        audio = await services(context).media.speak(text)
+        await bot.send_chat_action(target.chat_id, ChatAction.RECORD_VOICE, message_thread_id=target.thread_id)
+    except TelegramError as error:
+        log.info("chat action not shown: %s", error)
+    try:
+        audio = await svc.media.speak(text)
     except WenwenError as error:
         log.warning("speech failed: %s", error)
         return False
-    io = TelegramText(context.bot, Target(chat.id, thread_id_of(message) or None))
-    await send_voice(io, audio)
+    await send_voice(TelegramText(bot, target), audio)
     return True

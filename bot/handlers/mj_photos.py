@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-
-from telegram import Message, PhotoSize, Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import pick_language, t
@@ -12,8 +10,7 @@ from storage import ChatKey
 
 from .common import language, services, thread_id_of
 from .imagine import command_argument, show_outcome
-
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_data_url, image_file
 
 
 def caption_command(message: Message) -> str:
@@ -21,12 +18,20 @@ def caption_command(message: Message) -> str:
     return text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
 
 
-async def photo_data_url(context: ContextTypes.DEFAULT_TYPE, photo: PhotoSize) -> str | None:
-    """The photo's exact bytes as a data URL, or None when Telegram will not let bots download it."""
-    if photo.file_size and photo.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+async def _photo_url(context: ContextTypes.DEFAULT_TYPE, message: Message, lang: str) -> str | None:
+    """The message's photo or image file as a data URL; None (the user told why) when it cannot be sent."""
+    found = image_file(message)
+    if found is None:
+        await message.reply_text(t(lang, "mj.describe_usage"))
         return None
-    data = await (await context.bot.get_file(photo.file_id)).download_as_bytearray()
-    return "data:image/jpeg;base64," + base64.b64encode(bytes(data)).decode()
+    file_id, size = found
+    if size and size > TELEGRAM_DOWNLOAD_LIMIT:
+        await message.reply_text(t(lang, "mj.photo_too_big"))
+        return None
+    image = await image_data_url(context.bot, file_id)
+    if image is None:
+        await message.reply_text(t(lang, "image.unreadable"))
+    return image
 
 
 async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,7 +40,7 @@ async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None:
         return
     replied = message.reply_to_message
-    if replied is None or not replied.photo:
+    if replied is None or image_file(replied) is None:
         await message.reply_text(t(language(update, context), "mj.describe_usage"))
         return
     await describe_photo(context, message, replied)
@@ -54,9 +59,8 @@ async def describe_photo(
     if user is None:
         return
     lang = pick_language(user.language_code)
-    image = await photo_data_url(context, source.photo[-1])
+    image = await _photo_url(context, source, lang)
     if image is None:
-        await message.reply_text(t(lang, "mj.photo_too_big"))
         return
     chat = ChatKey(message.chat_id, thread_id_of(message))
     outcome = await services(context).mj.describe(chat, user.id, lang, image, message.message_id)
@@ -69,17 +73,19 @@ async def blend_album(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) 
     if user is None:
         return
     lang = pick_language(user.language_code)
-    photos = [m for m in parts if m.photo]
+    photos = [m for m in parts if image_file(m) is not None]
     if not 2 <= len(photos) <= 5:
         await captioned.reply_text(t(lang, "mj.blend_usage"))
         return
-    images = [await photo_data_url(context, m.photo[-1]) for m in photos]
-    if any(image is None for image in images):
-        await captioned.reply_text(t(lang, "mj.photo_too_big"))
-        return
+    images = []
+    for photo in photos:
+        image = await _photo_url(context, photo, lang)
+        if image is None:
+            return
+        images.append(image)
     chat = ChatKey(captioned.chat_id, thread_id_of(captioned))
     dimensions = command_argument(captioned) or "square"
     outcome = await services(context).mj.blend(
-        chat, user.id, lang, [i for i in images if i], dimensions, captioned.message_id
+        chat, user.id, lang, images, dimensions, captioned.message_id
     )
     await show_outcome(context, captioned, lang, outcome)

@@ -16,23 +16,12 @@ from .albums import collect
 from .chat import run_chat_turn
 from .common import language, thread_id_of
 from .image_commands import edit_photo
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT
+from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_file
 from .mj_photos import blend_album, caption_command, describe_photo
 from .voice import on_voice, recording
 
 log = logging.getLogger(__name__)
 ALBUM_MAX = 10
-
-
-def image_file(message: Message) -> tuple[str, int | None] | None:
-    """(file id, size) of the largest photo size, or of an image sent as a file."""
-    if message.photo:
-        largest = message.photo[-1]
-        return largest.file_id, largest.file_size
-    document = message.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return document.file_id, document.file_size
-    return None
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,7 +74,9 @@ async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts
     text = caption.strip() or t(lang, "vision.default_prompt")
     chat = ChatKey(message.chat_id, thread_id_of(message))
     await run_chat_turn(
-        update, context, UserTurn(chat, user.id, text, message.message_id, quote_of(message), tuple(file_ids))
+        update,
+        context,
+        UserTurn(chat, user.id, text, message.message_id, quote_of(message), tuple(file_ids), lang=lang),
     )
 
 

@@ -66,7 +66,8 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(lang, "voice.empty"), do_quote=True)
         return
     await show_transcript(message, lang, transcript)
-    await run_chat_turn(update, context, UserTurn(chat_key(update), user.id, transcript, message.message_id))
+    turn = UserTurn(chat_key(update), user.id, transcript, message.message_id, lang=lang)
+    await run_chat_turn(update, context, turn)
 
 
 async def show_transcript(message: Message, lang: str, transcript: str) -> None:

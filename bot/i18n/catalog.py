@@ -66,6 +66,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stop.nothing": {"en": "Nothing is being written right now.", "zh": "当前没有正在生成的回答。"},
     "stop.button": {"en": "⏹ Stop", "zh": "⏹ 停止"},
     "retry.nothing": {"en": "There is nothing to answer again yet.", "zh": "还没有可以重新生成的消息。"},
+    "retry.button": {"en": "🔄 Answer again", "zh": "🔄 重新回答"},
+    "retry.started": {"en": "🔄 Answering again…", "zh": "🔄 正在重新回答…"},
+    "retry.too_old": {
+        "en": "This button belongs to an older answer. Send /retry to answer the last message again.",
+        "zh": "这个按钮属于较早的回答。发送 /retry 可重新回答最后一条消息。",
+    },
+    "recovery.interrupted": {
+        "en": "⚠️ This answer was cut off by a restart of the bot. Tap 🔄 to get a complete one.",
+        "zh": "⚠️ 机器人重启，这条回答被中断了。点击 🔄 重新获取完整回答。",
+    },
+    "recovery.failed": {
+        "en": "⚠️ The answer to your message could not be finished (the bot restarted). Tap 🔄 to try again.",
+        "zh": "⚠️ 由于机器人重启，未能完成对你消息的回答。点击 🔄 重试。",
+    },
     "stopped.suffix": {"en": "⏹ (stopped)", "zh": "⏹（已停止）"},
     "empty.text": {"en": "Send me some text to answer.", "zh": "请发送要我回答的文字。"},
     # ------------------------------------------------------------ model / system

@@ -18,6 +18,11 @@ MEDIA_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "🖼 本对话中有 {count} 张图片无法读取（HEIC 等不支持的格式或文件损坏），本次回答未包含它们。"
         "请以 JPEG 或 PNG 图片重新发送。",
     },
+    "image.unreadable": {
+        "en": "🖼 I cannot read this file as a picture (an unsupported format such as HEIC, or a broken file). "
+        "Send it as a JPEG or PNG photo.",
+        "zh": "🖼 无法将这个文件识别为图片（HEIC 等不支持的格式或文件损坏）。请以 JPEG 或 PNG 图片发送。",
+    },
     "file.too_big": {
         "en": "📦 This file is larger than 20 MB, the most Telegram lets bots download. Send a smaller one.",
         "zh": "📦 文件超过 20 MB，Telegram 不允许机器人下载这么大的文件。请发送小一些的文件。",

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.constants import ChatAction
@@ -50,6 +50,8 @@ class StreamingReply:
         self._last_shown: Chunk | None = None
         self._next_at = 0.0
         self._last_sent_at = 0.0
+        # told the ids each time a new message starts showing the answer (so a restart can close it)
+        self.on_new_message: Callable[[list[int]], Awaitable[None]] | None = None
 
     @property
     def message_ids(self) -> list[int]:
@@ -146,11 +148,12 @@ class StreamingReply:
         while len(self._frozen) < len(pieces) - 1:
             piece = pieces[len(self._frozen)]
             if self._live_id is not None:
-                await self._io.edit(self._live_id, *piece, wait_flood=False)
+                await self._io.edit(self._live_id, *piece)
                 self._frozen.append((self._live_id, piece))
                 self._live_id = None
             else:
                 self._frozen.append((await self._io.send(*piece), piece))
+                await self._told()
             self._last_shown = None
 
     async def _show_live(self, text: str, entities: list[MessageEntity]) -> None:
@@ -160,11 +163,19 @@ class StreamingReply:
         if self._use_drafts:
             await self._io.draft(self._draft_id, *shown)
         elif self._live_id is None:
-            self._live_id = await self._io.send(*shown, self._stop_markup)
+            self._live_id = await self._io.send(*shown, self._stop_markup, preview=True)
+            await self._told()
         else:
-            await self._io.edit(self._live_id, *shown, self._stop_markup, wait_flood=False)
+            await self._io.edit(self._live_id, *shown, self._stop_markup, preview=True)
         self._last_shown = shown
         self._last_sent_at = self._clock()
+
+    async def _told(self) -> None:
+        if self.on_new_message is not None:
+            try:
+                await self.on_new_message(self.message_ids)
+            except Exception:  # bookkeeping for crash recovery must never break the answer
+                log.exception("could not record the answer's message ids")
 
     async def _replace(self, message_id: int, piece: Chunk) -> int:
         """Final edit of a message; if Telegram refuses it, the piece is sent anew — never lost.

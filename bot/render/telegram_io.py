@@ -10,15 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity, ReplyParameters
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_FLOOD_WAITS = 3
+DELIVERY_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+DELIVERY_BUDGET = 30.0  # seconds a final message keeps being retried before the failure is given up
+T = TypeVar("T")
+
+
+def utf16_units(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` UTF-16 units (Telegram's measure), with an ellipsis when cut; never splits a character."""
+    if utf16_units(text) <= limit:
+        return text
+    out, used = [], 1  # one unit for the ellipsis
+    for char in text:
+        used += utf16_units(char)
+        if used > limit:
+            break
+        out.append(char)
+    return "".join(out) + "…"
 
 
 def is_not_modified(error: BadRequest) -> bool:
@@ -55,23 +79,40 @@ class TelegramText:
             return None
         return ReplyParameters(self.target.reply_to, allow_sending_without_reply=True)
 
-    async def send(self, text: str, entities: list[MessageEntity], markup: InlineKeyboardMarkup | None = None) -> int:
-        """sendMessage; plain text if the entities are refused. Returns the message id."""
+    async def send(
+        self,
+        text: str,
+        entities: list[MessageEntity],
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        preview: bool = False,
+    ) -> int:
+        """sendMessage; plain text if the entities are refused. Returns the message id.
+
+        A final message (not a `preview`) waits out flood control and is retried on 5xx and dropped
+        connections for up to DELIVERY_BUDGET seconds. A send that reached Telegram before the
+        connection dropped is then sent again: a duplicate is accepted rather than a lost answer
+        (the Bot API has no way to ask whether a message arrived).
+        """
         for attempt in range(MAX_FLOOD_WAITS + 1):
             try:
-                message = await self.bot.send_message(
-                    self.target.chat_id,
-                    text,
-                    entities=entities or None,
-                    parse_mode=None,
-                    message_thread_id=self.target.thread_id,
-                    reply_parameters=self._reply_parameters(),
-                    reply_markup=markup,
-                    link_preview_options=NO_PREVIEW,
+                message = await self._patient(
+                    partial(
+                        self.bot.send_message,
+                        self.target.chat_id,
+                        text,
+                        entities=entities or None,
+                        parse_mode=None,
+                        message_thread_id=self.target.thread_id,
+                        reply_parameters=self._reply_parameters(),
+                        reply_markup=markup,
+                        link_preview_options=NO_PREVIEW,
+                    ),
+                    patient=not preview,
                 )
                 return message.message_id
             except RetryAfter as error:
-                if attempt == MAX_FLOOD_WAITS:
+                if preview or attempt == MAX_FLOOD_WAITS:
                     raise
                 await asyncio.sleep(retry_seconds(error))
             except BadRequest as error:
@@ -88,26 +129,31 @@ class TelegramText:
         entities: list[MessageEntity],
         markup: InlineKeyboardMarkup | None = None,
         *,
-        wait_flood: bool = True,
+        preview: bool = False,
     ) -> None:
         """editMessageText; not-modified is success; plain text if the entities are refused.
 
-        With wait_flood=False a RetryAfter is raised at once (live previews skip a beat instead).
+        A `preview` raises a RetryAfter or network error at once (the next preview comes soon); a
+        final edit waits and retries like `send` (an edit is safe to repeat).
         """
         for attempt in range(MAX_FLOOD_WAITS + 1):
             try:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=self.target.chat_id,
-                    message_id=message_id,
-                    entities=entities or None,
-                    parse_mode=None,
-                    reply_markup=markup,
-                    link_preview_options=NO_PREVIEW,
+                await self._patient(
+                    partial(
+                        self.bot.edit_message_text,
+                        text,
+                        chat_id=self.target.chat_id,
+                        message_id=message_id,
+                        entities=entities or None,
+                        parse_mode=None,
+                        reply_markup=markup,
+                        link_preview_options=NO_PREVIEW,
+                    ),
+                    patient=not preview,
                 )
                 return
             except RetryAfter as error:
-                if not wait_flood or attempt == MAX_FLOOD_WAITS:
+                if preview or attempt == MAX_FLOOD_WAITS:
                     raise
                 await asyncio.sleep(retry_seconds(error))
             except BadRequest as error:
@@ -117,6 +163,23 @@ class TelegramText:
                     raise
                 log.warning("editMessageText refused formatting (%s); sending plain text", error.message)
                 entities = []
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _patient(call: Callable[[], Awaitable[T]], *, patient: bool) -> T:
+        """`call`, retried with backoff on 5xx, timeouts and dropped connections while DELIVERY_BUDGET lasts."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for backoff in (*DELIVERY_BACKOFF, None):
+            try:
+                return await call()
+            except BadRequest:
+                raise  # a refusal, not a fault of the network (PTB makes it a NetworkError too)
+            except NetworkError as error:  # 5xx, TimedOut, a connection dropped before or after Telegram acted
+                if not patient or backoff is None or loop.time() - started + backoff > DELIVERY_BUDGET:
+                    raise
+                log.warning("Telegram call failed (%s); trying again in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
         raise AssertionError("unreachable")
 
     async def draft(self, draft_id: int, text: str, entities: list[MessageEntity]) -> None:

@@ -7,6 +7,7 @@ import base64
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import ALICE, BOB
+from tests.images import jpeg
 
 from .mj_helpers import FAST_MJ, buttons, photos, submits, texts, wait_results
 
@@ -161,7 +162,7 @@ async def test_seed_button_returns_the_seed(tg: FakeTelegram, ww: FakeWenwen, ma
 
 async def test_describe_offers_four_prompts_that_imagine(tg: FakeTelegram, ww: FakeWenwen, make_bot) -> None:
     await make_bot(**FAST_MJ)
-    image = b"\xff\xd8\xff\xe0 a tiny jpeg"
+    image = jpeg(11)
     tg.send_media(ALICE, "photo", image, caption="/describe", user_id=ALICE)
     await tg.wait_for(lambda: any("Prompts for your image" in t for t in texts(tg, ALICE)), timeout=15)
     [request] = submits(ww, "describe")
@@ -177,7 +178,7 @@ async def test_describe_offers_four_prompts_that_imagine(tg: FakeTelegram, ww: F
 
 async def test_blend_an_album_of_three_photos(tg: FakeTelegram, ww: FakeWenwen, make_bot) -> None:
     await make_bot(**FAST_MJ)
-    images = [b"\xff\xd8 first", b"\xff\xd8 second", b"\xff\xd8 third"]
+    images = [jpeg(21), jpeg(22), jpeg(23)]
     tg.send_media(ALICE, "photo", images[0], caption="/blend portrait", media_group_id="alb1", user_id=ALICE)
     for image in images[1:]:
         tg.send_media(ALICE, "photo", image, media_group_id="alb1", user_id=ALICE)

@@ -48,6 +48,7 @@ class MjTaskRow:
     result_message_id: int | None
     created_at: float
     shown_at: float
+    delivery_attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ def _task(row: Any) -> MjTaskRow:
         result_message_id=row["result_message_id"],
         created_at=row["created_at"],
         shown_at=row["shown_at"],
+        delivery_attempts=row["delivery_attempts"],
     )
 
 
@@ -174,6 +176,7 @@ class MjTaskRepository:
             "modal_message_id",
             "result_message_id",
             "shown_at",
+            "delivery_attempts",
             "prompt",
             "action",
         }

@@ -51,7 +51,7 @@ async def deliver(renderer: MjRenderer, context: ContextTypes.DEFAULT_TYPE, even
         log.info("mj result of task %s cannot be delivered: %s", event.task.task_id, error)
         await poller.delivery_failed(event.task, give_up=True)
         return
-    except TelegramError:
-        await poller.delivery_failed(event.task, give_up=False)
+    except TelegramError as error:
+        await poller.delivery_failed(event.task, give_up=False, reason=str(error))
         raise
     await poller.delivered(event.task, message_id)

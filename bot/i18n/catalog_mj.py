@@ -20,6 +20,11 @@ MJ_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "✏️ 请回复本消息，写出 {label} 的提示词（自定义缩放请在末尾加上如 --zoom 1.8）。",
     },
     "mj.prompt_placeholder": {"en": "Prompt…", "zh": "提示词…"},
+    "mj.undeliverable": {
+        "en": "⚠️ Your Midjourney image is ready, but Telegram refused it several times ({reason}). "
+        "Try /imagine again.",
+        "zh": "⚠️ Midjourney 图片已生成，但 Telegram 多次拒绝发送（{reason}）。请重新发送 /imagine。",
+    },
     "mj.failed": {"en": "❌ Midjourney failed: {reason}", "zh": "❌ Midjourney 任务失败：{reason}"},
     "mj.timeout": {
         "en": "⌛ Midjourney did not finish within {minutes} minutes. Try again with /imagine.",

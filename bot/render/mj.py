@@ -89,6 +89,8 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
 def failure_text(failed: MjFailed, timeout_minutes: int) -> str:
     if failed.timed_out:
         return t(failed.task.lang, "mj.timeout", minutes=timeout_minutes)
+    if failed.undeliverable:
+        return t(failed.task.lang, "mj.undeliverable", reason=clip(failed.reason or "?", 300))
     return t(failed.task.lang, "mj.failed", reason=clip(failed.reason or "?", 300))
 
 

@@ -51,6 +51,7 @@ class MjFailed:
     task: MjTaskRow
     reason: str
     timed_out: bool = False
+    undeliverable: bool = False  # finished, but Telegram kept refusing the result
 
 
 @dataclass(frozen=True, slots=True)

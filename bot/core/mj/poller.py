@@ -21,6 +21,8 @@ _DONE = {"SUCCESS"}
 _FAILED = {"FAILURE", "CANCEL"}
 _RESULT_LIMIT = 50_000_000
 _PREVIEW_LIMIT = 10_000_000  # Telegram's photo upload limit
+MAX_DELIVERY_ATTEMPTS = 5  # then the user is told the result could not be sent
+UNDELIVERABLE = "undeliverable:"
 
 
 class MjPoller:
@@ -54,7 +56,9 @@ class MjPoller:
         for task in await self._tasks.with_status(MjStatus.FAILED):
             if await self._tasks.claim(task.id, (MjStatus.FAILED,), MjStatus.CLOSED):
                 timed_out = task.fail_reason.startswith("timeout")
-                events.append(MjFailed(task, task.fail_reason.removeprefix("timeout:"), timed_out))
+                undeliverable = task.fail_reason.startswith(UNDELIVERABLE)
+                reason = task.fail_reason.removeprefix("timeout:").removeprefix(UNDELIVERABLE)
+                events.append(MjFailed(task, reason, timed_out, undeliverable))
         return events
 
     async def _poll(self, pending: list[MjTaskRow]) -> list[MjPollEvent]:
@@ -158,9 +162,25 @@ class MjPoller:
     async def delivered(self, task: MjTaskRow, message_id: int | None) -> None:
         await self._tasks.update(task.id, status=MjStatus.DELIVERED, result_message_id=message_id)
 
-    async def delivery_failed(self, task: MjTaskRow, *, give_up: bool) -> None:
-        """Telegram refused the result: try again next tick, unless it never can succeed (bot blocked)."""
-        await self._tasks.update(task.id, status=MjStatus.CLOSED if give_up else MjStatus.SUCCEEDED)
+    async def delivery_failed(self, task: MjTaskRow, *, give_up: bool, reason: str = "") -> None:
+        """Telegram refused the result: try again next tick, a bounded number of times, then tell the user.
+
+        `give_up`: it never can succeed (the bot is blocked): closed at once, nobody to tell.
+        """
+        if give_up:
+            await self._tasks.update(task.id, status=MjStatus.CLOSED)
+            return
+        attempts = task.delivery_attempts + 1
+        if attempts >= MAX_DELIVERY_ATTEMPTS:
+            log.warning("mj result of task %s could not be sent %d times; telling the user", task.task_id, attempts)
+            await self._tasks.update(
+                task.id,
+                status=MjStatus.FAILED,
+                delivery_attempts=attempts,
+                fail_reason=f"{UNDELIVERABLE}{reason}"[:500],
+            )
+            return
+        await self._tasks.update(task.id, status=MjStatus.SUCCEEDED, delivery_attempts=attempts)
 
 
 _STAGE = {"MODAL": 0, "": 1, "NOT_START": 1, "SUBMITTED": 2, "IN_PROGRESS": 3, "SUCCESS": 4, "FAILURE": 4, "CANCEL": 4}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ class MidjourneyService:
             banned = error.banned_word if isinstance(error, MjSubmitError) else None
             return MjRefused(error.kind, reason, banned, error.request_id)
         status = MjStatus.MODAL if submitted.status == MjSubmitStatus.MODAL else MjStatus.SUBMITTED
-        await self._tasks.update(row_id, task_id=submitted.task_id, status=status)
+        # The task id is written before anything else is awaited, and a cancelled handler still writes
+        # it: the window in which a crash loses a paid task is the submit's own round trip.
+        await asyncio.shield(self._tasks.update(row_id, task_id=submitted.task_id, status=status))
         task = await self._tasks.get(row_id)
         assert task is not None
         log.info("mj %s submitted task=%s row=%d chat=%s", action, submitted.task_id, row_id, chat.chat_id)

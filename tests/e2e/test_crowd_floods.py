@@ -201,3 +201,29 @@ async def test_an_answer_cannot_make_the_bot_fetch_internal_addresses(
     final = tg.chat_messages(ALICE)[-1]
     assert final.text == "Pictures:\n\np0\n\np1\n\np2\n\np3"
     assert [e["url"] for e in final.entities or []] == links  # the links stay in the text as links
+
+
+async def test_a_busy_group_does_not_starve_the_other_chats(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    group = -100555
+    mention = f"@{tg.bot_user['username']}"
+    hold = asyncio.Event()
+    ww.script(Reply(text="the group's slow answer", chunks=2, hold=hold), Reply(text="alice is answered"))
+    tg.send_text(group, f"{mention} first", user_id=BOB, chat_type="supergroup")
+    await ww.wait_for(lambda: ww.streams_open == 1)
+    for number in range(300):
+        tg.send_text(group, f"{mention} mention {number}", user_id=BOB, chat_type="supergroup")
+    tg.send_text(ALICE, "and me?", user_id=ALICE)
+    await tg.wait_for(lambda: any(m.text == "alice is answered" for m in tg.chat_messages(ALICE)), timeout=10)
+    assert not hold.is_set()
+    storage = bot.services.storage.conversations
+    conversation = await storage.active(ChatKey(group))
+    for _ in range(500):  # the mentions are stored while the group's answer is still being written
+        if sum(m.role == "user" for m in await storage.all_messages(conversation)) == 301:
+            break
+        await asyncio.sleep(0.02)
+    hold.set()
+    await tg.wait_for(lambda: len(chat_bodies(ww)) == 3, timeout=20)  # group, Alice, one follow-up for 300
+    await bot.services.turn_queue.idle()
+    assert len(chat_bodies(ww)) == 3

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext
 
 from .config import Settings
+from .core.access import AccessPolicy
 from .handlers import COMMANDS, register
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
@@ -33,6 +34,7 @@ ALLOWED_UPDATES = [
 
 def build_application(settings: Settings) -> Application:
     quiet_libraries()
+    access = AccessPolicy(settings.allowed_user_ids, settings.admin_user_ids)  # stored grants load in post_init
     root = settings.telegram_api_url
     app = (
         ApplicationBuilder()
@@ -40,7 +42,7 @@ def build_application(settings: Settings) -> Application:
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
         .rate_limiter(BotRateLimiter(max_retries=2))
-        .concurrent_updates(PerChatUpdateProcessor(is_allowed=settings.is_allowed))
+        .concurrent_updates(PerChatUpdateProcessor(admits=access.allows))
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
@@ -50,13 +52,14 @@ def build_application(settings: Settings) -> Application:
         .build()
     )
     app.bot_data["settings"] = settings
+    app.bot_data["access"] = access
     register(app)
     return app
 
 
 async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
-    services = await Services.create(settings)
+    services = await Services.create(settings, app.bot_data["access"])
     app.bot_data[SERVICES_KEY] = services
     resumed = await services.mj_poller.recover()
     if resumed:

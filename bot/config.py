@@ -11,41 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .core.access import AccessList
 from .wenwen.types import McpServer
-
-EVERYONE = "*"
-
-
-class AccessList:
-    """A set of Telegram user ids, or everyone (`*`)."""
-
-    def __init__(self, ids: frozenset[int] = frozenset(), everyone: bool = False) -> None:
-        self.ids = ids
-        self.everyone = everyone
-
-    def __contains__(self, user_id: object) -> bool:
-        return self.everyone or user_id in self.ids
-
-    def __repr__(self) -> str:
-        return "AccessList(*)" if self.everyone else f"AccessList({sorted(self.ids)})"
-
-    @classmethod
-    def parse(cls, raw: Any, *, allow_everyone: bool) -> AccessList:
-        if isinstance(raw, AccessList):
-            return raw
-        text = "" if raw is None else str(raw).strip()
-        if allow_everyone and text == EVERYONE:
-            return cls(everyone=True)
-        ids: set[int] = set()
-        for part in text.replace(";", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.lstrip("-").isdigit():
-                raise ValueError(f"{part!r} is not a numeric Telegram user id (use comma-separated numbers)")
-            ids.add(int(part))
-        return cls(frozenset(ids))
-
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -141,6 +108,12 @@ class Settings(BaseSettings):
     stream_interval_group: float = Field(default=3.0, ge=0.5)
     show_usage_footer: bool = False
 
+    # --- the owner's controls (unset = unlimited) ---
+    daily_request_limit: int | None = Field(default=None, ge=1)
+    daily_token_limit: int | None = Field(default=None, ge=1)
+    daily_image_limit: int | None = Field(default=None, ge=1)
+    low_balance_usd: float | None = Field(default=None, ge=0)
+
     log_level: str = "INFO"
 
     @field_validator("wenwen_base_url", "telegram_api_url")
@@ -217,12 +190,6 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("is empty")
         return value.strip()
-
-    def is_allowed(self, user_id: int) -> bool:
-        return user_id in self.allowed_user_ids or user_id in self.admin_user_ids
-
-    def is_admin(self, user_id: int) -> bool:
-        return user_id in self.admin_user_ids
 
 
 def describe_error(error: ValidationError) -> str:

@@ -43,16 +43,18 @@ class _ChatLanes:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Per chat: one ordered lane (FIFO lock) and a small control lane; then one of the process's slots.
 
-    `is_allowed(user_id)` lets updates from strangers bypass the chat's queue: the access gate
+    `admits(user_id, chat_id)` lets updates from strangers bypass the chat's queue: the access gate
     refuses them without waiting behind the chat's answer (and a flood of them costs nothing).
     """
 
-    def __init__(self, max_concurrent_updates: int = 256, *, is_allowed: Callable[[int], bool] | None = None) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 256, *, admits: Callable[[int, int | None], bool] | None = None
+    ) -> None:
         # PTB's own semaphore is taken before do_process_update (process_update is final), so it is made
         # too large to ever wait; the real bound is `_slots`, taken after the chat's turn has come.
         super().__init__(UNBOUNDED)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
-        self._is_allowed = is_allowed or (lambda _user_id: True)
+        self._admits = admits or (lambda _user_id, _chat_id: True)
         self._chats: dict[int, _ChatLanes] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -72,7 +74,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or update.effective_chat is None:
             return _free()
         user = update.effective_user
-        if user is not None and not self._is_allowed(user.id):
+        if user is not None and not self._admits(user.id, update.effective_chat.id):
             return _free()
         return self._lane(update.effective_chat.id, control=jumps_the_queue(update))
 

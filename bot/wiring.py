@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage import ChatKey, Storage
+from storage import ChatKey, DayTotals, Storage
 
 from .config import Settings
-from .core.access import StrangerReplies
+from .core.access import AccessPolicy, StrangerReplies
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
+from .core.limits import DailyLimits
 from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
@@ -36,12 +37,14 @@ class Services:
     mj: MidjourneyService
     mj_poller: MjPoller
     media: MediaService
+    access: AccessPolicy
+    limits: DailyLimits
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
     turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
 
     @classmethod
-    async def create(cls, settings: Settings) -> Services:
+    async def create(cls, settings: Settings, access: AccessPolicy) -> Services:
         wenwen = WenwenClient(
             settings.wenwen_base_url,
             settings.wenwen_api_key.get_secret_value(),
@@ -50,6 +53,14 @@ class Services:
             retries=settings.wenwen_retries,
         )
         storage = await Storage.open(settings.database_path)
+        await access.load(storage.access)
+        limits = DailyLimits(
+            storage.usage,
+            DayTotals(
+                settings.daily_request_limit or 0, settings.daily_token_limit or 0, settings.daily_image_limit or 0
+            ),
+            access.is_admin,
+        )
         catalog = ModelCatalog(wenwen)
         media = MediaService(
             MediaClient(wenwen.http),
@@ -58,6 +69,7 @@ class Services:
             tts_voice=settings.tts_voice,
             image_model=settings.image_model,
             edit_model=settings.image_edit_model,
+            limits=limits,
         )
         conversations = ConversationService(
             wenwen,
@@ -70,6 +82,7 @@ class Services:
             formats=FormatChooser(catalog, parse_mapping(settings.model_formats)),
             tools=ToolRegistry([CurrentTime(), GenerateImage(media)]),
             mcp_servers=tuple(server.server() for server in settings.mcp_servers),
+            limits=limits,
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -77,6 +90,7 @@ class Services:
             storage.mj,
             timeout=settings.mj_task_timeout,
             progress_interval=settings.mj_progress_interval,
+            limits=limits,
         )
         services = cls(
             settings,
@@ -85,9 +99,11 @@ class Services:
             conversations,
             catalog,
             TurnRegistry(),
-            MidjourneyService(mj_client, storage.mj),
+            MidjourneyService(mj_client, storage.mj, limits),
             poller,
             media,
+            access,
+            limits,
         )
         services.languages.update(await storage.settings.languages())
         return services

@@ -6,12 +6,13 @@ Imports nothing of Telegram or HTTP.
 from dataclasses import dataclass
 from pathlib import Path
 
+from .access import AccessEntry, AccessRepository, AccessState, BotStateRepository
 from .conversations import ConversationRepository
 from .db import Database
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage, Unfinished
 from .settings import ChatSettingsRepository
-from .usage import UsageRepository, UsageRow
+from .usage import NO_LIMIT, DayTotals, LimitName, Reservation, UsageRepository, UsageRow, UserLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +24,20 @@ class Storage:
     settings: ChatSettingsRepository
     usage: UsageRepository
     mj: MjTaskRepository
+    access: AccessRepository
+    state: BotStateRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> "Storage":
         db = await Database.open(path)
         return cls(
-            db, ConversationRepository(db), ChatSettingsRepository(db), UsageRepository(db), MjTaskRepository(db)
+            db,
+            ConversationRepository(db),
+            ChatSettingsRepository(db),
+            UsageRepository(db),
+            MjTaskRepository(db),
+            AccessRepository(db),
+            BotStateRepository(db),
         )
 
     async def close(self) -> None:
@@ -37,19 +46,28 @@ class Storage:
 
 __all__ = [
     "NO_ANSWER",
+    "NO_LIMIT",
+    "AccessEntry",
+    "AccessRepository",
+    "AccessState",
+    "BotStateRepository",
     "ChatKey",
     "ChatSettings",
     "ChatSettingsRepository",
     "ConversationRepository",
     "Database",
+    "DayTotals",
+    "LimitName",
     "MessageStatus",
     "MjButtonRow",
     "MjStatus",
     "MjTaskRepository",
     "MjTaskRow",
+    "Reservation",
     "Storage",
     "StoredMessage",
     "Unfinished",
     "UsageRepository",
     "UsageRow",
+    "UserLimits",
 ]

@@ -150,4 +150,25 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE mj_tasks ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX messages_undelivered ON messages (delivered) WHERE delivered = 0",
     ],
+    # 7: the owner's controls: users allowed or denied from the chat (negative ids are groups), per-user daily
+    #    limits (NULL: the default, -1: none), images counted per day, and small facts the bot keeps (bot_state).
+    [
+        """CREATE TABLE access (
+                subject_id  INTEGER PRIMARY KEY,
+                state       TEXT    NOT NULL CHECK (state IN ('allowed', 'denied')),
+                changed_by  INTEGER,
+                changed_at  REAL    NOT NULL
+            )
+        """,
+        """CREATE TABLE user_limits (
+                user_id     INTEGER PRIMARY KEY,
+                requests    INTEGER,
+                tokens      INTEGER,
+                images      INTEGER,
+                changed_at  REAL    NOT NULL
+            )
+        """,
+        "ALTER TABLE usage_daily ADD COLUMN images INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 ]

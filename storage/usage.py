@@ -1,11 +1,18 @@
-"""Token usage per user per day and model."""
+"""What each user spent per UTC day and model (requests, tokens, images), and per-user daily limits."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
+from typing import Literal
+
+import aiosqlite
 
 from .db import Database
+
+LimitName = Literal["requests", "tokens", "images"]
+NO_LIMIT = -1  # a per-user limit that lifts the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,38 +22,94 @@ class UsageRow:
     requests: int
     prompt_tokens: int
     completion_tokens: int
+    images: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    requests: int = 0
+    tokens: int = 0
+    images: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserLimits:
+    """A user's own limits; None means the default applies, NO_LIMIT means none."""
+
+    requests: int | None = None
+    tokens: int | None = None
+    images: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A reserve() that went over a limit: which one, and what was used."""
+
+    limit: LimitName
+    used: int
+    allowed: int
 
 
 class UsageRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, user_id: int, model: str, prompt_tokens: int, completion_tokens: int) -> None:
-        day = datetime.now(UTC).date().isoformat()
+    async def record(
+        self,
+        user_id: int,
+        day: date,
+        model: str,
+        *,
+        requests: int = 0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        images: int = 0,
+    ) -> None:
+        """Add to a day's counters (negative numbers give back what a call that did not happen took)."""
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO usage_daily (user_id, day, model, requests, prompt_tokens, completion_tokens) "
-                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (user_id, day, model) DO UPDATE SET "
-                "requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-                "completion_tokens = completion_tokens + excluded.completion_tokens",
-                (user_id, day, model, prompt_tokens, completion_tokens),
-            )
+            await _add(conn, user_id, day, model, requests, prompt_tokens, completion_tokens, images)
 
-    async def for_user(self, user_id: int, days: int = 30) -> list[UsageRow]:
+    async def reserve(
+        self, user_id: int, day: date, model: str, *, images: int, limits: DayTotals | None
+    ) -> Reservation | None:
+        """One request (and `images`) counted now, unless that goes over `limits` (0 = none): then nothing is.
+
+        Check and count are one transaction, so two calls racing cannot both take the last request.
+        """
+        async with self._db.transaction() as conn:
+            if limits is not None:
+                used = await _totals(conn, user_id, day)
+                over: list[tuple[LimitName, int, int]] = []
+                if limits.requests and used.requests + 1 > limits.requests:
+                    over.append(("requests", used.requests, limits.requests))
+                if images and limits.images and used.images + images > limits.images:
+                    over.append(("images", used.images, limits.images))
+                if limits.tokens and used.tokens >= limits.tokens:  # a call may start while tokens are left
+                    over.append(("tokens", used.tokens, limits.tokens))
+                if over:
+                    return Reservation(*over[0])
+            await _add(conn, user_id, day, model, 1, 0, 0, images)
+        return None
+
+    async def totals(self, user_id: int, day: date) -> DayTotals:
+        async with self._db.read() as conn:
+            return await _totals(conn, user_id, day)
+
+    async def for_user(self, user_id: int, today: date, days: int = 30) -> list[UsageRow]:
         """The user's usage of the last `days` days (today included), newest first."""
-        since = (datetime.now(UTC).date() - timedelta(days=days - 1)).isoformat()
+        since = (today - timedelta(days=days - 1)).isoformat()
         async with self._db.read() as conn:
             async with conn.execute(
-                "SELECT day, model, requests, prompt_tokens, completion_tokens FROM usage_daily "
+                "SELECT day, model, requests, prompt_tokens, completion_tokens, images FROM usage_daily "
                 "WHERE user_id = ? AND day >= ? ORDER BY day DESC, model",
                 (user_id, since),
             ) as cursor:
                 rows = await cursor.fetchall()
         return [UsageRow(*tuple(row)) for row in rows]
 
-    async def totals_by_user(self, days: int = 30) -> list[tuple[int, int, int, int]]:
+    async def totals_by_user(self, today: date, days: int = 30) -> list[tuple[int, int, int, int]]:
         """(user id, requests, prompt tokens, completion tokens) over the last `days` days, biggest first."""
-        since = (datetime.now(UTC).date() - timedelta(days=days - 1)).isoformat()
+        since = (today - timedelta(days=days - 1)).isoformat()
         async with self._db.read() as conn:
             async with conn.execute(
                 "SELECT user_id, SUM(requests), SUM(prompt_tokens), SUM(completion_tokens) FROM usage_daily "
@@ -55,3 +118,65 @@ class UsageRepository:
             ) as cursor:
                 rows = await cursor.fetchall()
         return [(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def totals_by_day(self, today: date, days: int = 30) -> list[tuple[str, DayTotals]]:
+        """Everyone's usage per day over the last `days` days, oldest first (days without use left out)."""
+        since = (today - timedelta(days=days - 1)).isoformat()
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT day, SUM(requests), SUM(prompt_tokens) + SUM(completion_tokens), SUM(images) "
+                "FROM usage_daily WHERE day >= ? GROUP BY day ORDER BY day",
+                (since,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [(str(r[0]), DayTotals(int(r[1]), int(r[2]), int(r[3]))) for r in rows]
+
+    # ------------------------------------------------------------------ per-user limits
+
+    async def limits_of(self, user_id: int) -> UserLimits:
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT requests, tokens, images FROM user_limits WHERE user_id = ?", (user_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return UserLimits(row[0], row[1], row[2]) if row else UserLimits()
+
+    async def set_limit(self, user_id: int, name: LimitName, value: int | None) -> None:
+        if name not in ("requests", "tokens", "images"):
+            raise ValueError(name)  # the name goes into the SQL text
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO user_limits (user_id, {name}, changed_at) VALUES (?, ?, ?) "
+                f"ON CONFLICT (user_id) DO UPDATE SET {name} = excluded.{name}, changed_at = excluded.changed_at",
+                (user_id, value, time.time()),
+            )
+
+
+async def _add(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    day: date,
+    model: str,
+    requests: int,
+    prompt: int,
+    completion: int,
+    images: int,
+) -> None:
+    await conn.execute(
+        "INSERT INTO usage_daily (user_id, day, model, requests, prompt_tokens, completion_tokens, images) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day, model) DO UPDATE SET "
+        "requests = requests + excluded.requests, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+        "completion_tokens = completion_tokens + excluded.completion_tokens, images = images + excluded.images",
+        (user_id, day.isoformat(), model, requests, prompt, completion, images),
+    )
+
+
+async def _totals(conn: aiosqlite.Connection, user_id: int, day: date) -> DayTotals:
+    async with conn.execute(
+        "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(prompt_tokens) + SUM(completion_tokens), 0), "
+        "COALESCE(SUM(images), 0) FROM usage_daily WHERE user_id = ? AND day = ?",
+        (user_id, day.isoformat()),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return DayTotals(int(row[0]), int(row[1]), int(row[2]))

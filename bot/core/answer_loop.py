@@ -45,10 +45,15 @@ class Progress:
 
 
 async def stream_answer(
-    client: WenwenClient, request: ChatRequest, tools: ToolRegistry, stop: asyncio.Event, progress: Progress
+    client: WenwenClient,
+    request: ChatRequest,
+    tools: ToolRegistry,
+    stop: asyncio.Event,
+    progress: Progress,
+    budget: ToolBudget | None = None,
 ) -> AsyncIterator[TurnEvent]:
     """Events of the whole answer; tool results go back to the model, at most MAX_TOOL_ROUNDS times."""
-    budget = ToolBudget()
+    budget = budget or ToolBudget()
     for round_number in range(MAX_TOOL_ROUNDS + 1):
         calls: list[ToolCall] = []
         before = len(progress.text)

@@ -17,17 +17,18 @@ from bot.wenwen import (
     WenwenError,
 )
 from bot.wenwen.types import ApiFormat
-from storage import ChatKey, ChatSettings, MessageStatus, Storage, StoredMessage
+from storage import ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredMessage
 from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
 
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
 from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerImages, ImagesSkipped, ModelSwitched, TurnDone, TurnEvent, TurnFailed, TurnStarted
+from .events import AnswerImages, ImagesSkipped, LimitHit, ModelSwitched, TurnDone, TurnEvent, TurnFailed, TurnStarted
 from .formats import FormatChooser
 from .images import inspect_image_async
+from .limits import DailyLimits
 from .models import calls_tools
-from .tools import ToolRegistry
+from .tools import ToolBudget, ToolRegistry
 from .usage_report import UsageReport, usage_report
 from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
 
@@ -70,6 +71,7 @@ class ConversationService:
         formats: FormatChooser | None = None,
         tools: ToolRegistry | None = None,
         mcp_servers: tuple[McpServer, ...] = (),
+        limits: DailyLimits | None = None,
     ) -> None:
         self._client = client
         self._storage = storage
@@ -82,6 +84,7 @@ class ConversationService:
         self._formats = formats
         self._tools = tools or ToolRegistry([])
         self._mcp_servers = mcp_servers
+        self._limits = limits or DailyLimits(storage.usage, DayTotals(), lambda _user: False)
 
     # ------------------------------------------------------------------ settings
 
@@ -99,11 +102,11 @@ class ConversationService:
 
     async def usage(self, user_id: int) -> UsageReport:
         """Tokens the user spent, today and over the last 30 days, per model."""
-        return await usage_report(self._storage.usage, user_id)
+        return await usage_report(self._storage.usage, user_id, self._limits.today())
 
     async def usage_by_user(self, days: int = 30) -> list[tuple[int, int, int, int]]:
         """Everyone's usage (for admins): (user id, requests, prompt tokens, completion tokens)."""
-        return await self._storage.usage.totals_by_user(days)
+        return await self._storage.usage.totals_by_user(self._limits.today(), days)
 
     async def settings(self, chat: ChatKey) -> ChatSettings:
         return await self._storage.settings.get(chat)
@@ -208,17 +211,27 @@ class ConversationService:
             if not settings.vision_notice_shown:
                 await self._storage.settings.mark_vision_notice_shown(chat)
             model = self._vision_model
+        reached = await self._limits.reserve(user_id, model)
+        if reached is not None:
+            await self._finish(answer_row, model, Progress(), MessageStatus.FAILED)
+            yield LimitHit(reached, answer_row)
+            return
         request = await self._request(model, settings, build_messages(system_prompt, history, images.by_file_id))
         images.by_file_id.clear()  # the request holds the only copy now
         progress = Progress()
         started = time.monotonic()
         checkpoint = Checkpoint(self._storage.conversations, answer_row, started)
         try:
-            async for update in stream_answer(self._client, request, self._tools, stop, progress):
+            tool_budget = ToolBudget(user_id=user_id)
+            async for update in stream_answer(self._client, request, self._tools, stop, progress, tool_budget):
                 await checkpoint.maybe(progress.text)
                 yield update
         except WenwenError as error:
             await self._finish(answer_row, model, progress, MessageStatus.PARTIAL)
+            if progress.text.strip() or progress.prompt_tokens:
+                await self._limits.add_tokens(user_id, model, progress.prompt_tokens, progress.completion_tokens)
+            else:  # failed before an answer: the gateway does not bill it, nor do the limits
+                await self._limits.give_back(user_id, model)
             if images.message_ids and refused_for_images(error):
                 await self._storage.conversations.refuse_images(images.message_ids)
             self._log(chat, model, progress, started, f"error:{error.kind}")
@@ -243,7 +256,7 @@ class ConversationService:
         await self._finish(answer_row, model, progress, MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE)
         if not progress.completion_tokens:
             progress.completion_tokens = estimate_tokens(progress.text) if progress.text else 0
-        await self._storage.usage.add(user_id, model, progress.prompt_tokens, progress.completion_tokens)
+        await self._limits.add_tokens(user_id, model, progress.prompt_tokens, progress.completion_tokens)
         self._log(chat, model, progress, started, "stopped" if stopped else "ok")
         if not progress.text.strip():
             if stopped:

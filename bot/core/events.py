@@ -6,11 +6,21 @@ from dataclasses import dataclass
 
 from bot.wenwen import ErrorKind
 
+from .limits import LimitReached
+
 
 @dataclass(frozen=True, slots=True)
 class TurnStarted:
     """An answer is being made (the request is on its way): time to show that something is coming."""
 
+    answer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHit:
+    """The user is over a daily limit: no request was made."""
+
+    reached: LimitReached
     answer_id: int
 
 
@@ -108,4 +118,5 @@ TurnEvent = (
     | ToolStep
     | Sources
     | ImagesSkipped
+    | LimitHit
 )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.wenwen import ErrorKind, WenwenError
 from bot.wenwen.media import SPEECH_INPUT_LIMIT, TRANSCRIBE_EXTENSIONS, TRANSCRIBE_LIMIT, MediaClient
+
+from .limits import DailyLimits
 
 _MIME_EXTENSIONS = {
     "audio/ogg": "ogg",
@@ -103,6 +107,8 @@ def parse_image_flags(text: str, model: str) -> ImageRequest:
 
 
 class MediaService:
+    """Each call is a paid call of the user's: charged to their daily limits first, given back if it fails."""
+
     def __init__(
         self,
         client: MediaClient,
@@ -112,6 +118,7 @@ class MediaService:
         tts_voice: str,
         image_model: str,
         edit_model: str,
+        limits: DailyLimits | None = None,
     ) -> None:
         self._client = client
         self.transcribe_model = transcribe_model
@@ -119,27 +126,44 @@ class MediaService:
         self._tts_voice = tts_voice
         self.image_model = image_model
         self._edit_model = edit_model
+        self._limits = limits
 
-    async def transcribe(self, audio: bytes, filename: str) -> str:
+    async def transcribe(self, audio: bytes, filename: str, user_id: int) -> str:
         if len(audio) > TRANSCRIBE_LIMIT:
             raise MediaTooLarge(len(audio), TRANSCRIBE_LIMIT)
-        return (await self._client.transcribe(audio, filename, self.transcribe_model)).strip()
+        async with self._charged(user_id, self.transcribe_model):
+            return (await self._client.transcribe(audio, filename, self.transcribe_model)).strip()
 
-    async def speak(self, text: str) -> bytes:
+    async def speak(self, text: str, user_id: int) -> bytes:
         """Ogg/Opus speech, which Telegram shows as a voice note."""
-        audio, _ = await self._client.speech(speakable(text), self._tts_model, self._tts_voice, "opus")
+        async with self._charged(user_id, self._tts_model):
+            audio, _ = await self._client.speech(speakable(text), self._tts_model, self._tts_voice, "opus")
         return audio
 
-    async def draw(self, request: ImageRequest) -> list[bytes]:
-        generated = await self._client.generate_image(request.prompt, self.image_model, request.options)
+    async def draw(self, request: ImageRequest, user_id: int) -> list[bytes]:
+        async with self._charged(user_id, self.image_model, images=1):
+            generated = await self._client.generate_image(request.prompt, self.image_model, request.options)
         return [await self._bytes(image.data, image.url) for image in generated]
 
-    async def edit(self, image: bytes, mime: str, request: ImageRequest) -> list[bytes]:
+    async def edit(self, image: bytes, mime: str, request: ImageRequest, user_id: int) -> list[bytes]:
         extension = {"image/png": "png", "image/webp": "webp"}.get(mime, "jpg")
-        generated = await self._client.edit_image(
-            image, f"image.{extension}", mime, request.prompt, self._edit_model, request.options
-        )
+        async with self._charged(user_id, self._edit_model, images=1):
+            generated = await self._client.edit_image(
+                image, f"image.{extension}", mime, request.prompt, self._edit_model, request.options
+            )
         return [await self._bytes(item.data, item.url) for item in generated]
+
+    @asynccontextmanager
+    async def _charged(self, user_id: int, model: str, *, images: int = 0) -> AsyncIterator[None]:
+        """Charge the call to the user's daily limits (DailyLimitReached: no call is made); a failed call is free."""
+        if self._limits is not None:
+            await self._limits.charge(user_id, model, images=images)
+        try:
+            yield
+        except WenwenError:
+            if self._limits is not None:
+                await self._limits.give_back(user_id, model, images=images)
+            raise
 
     async def _bytes(self, data: bytes | None, url: str | None) -> bytes:
         if data is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date
 
 from storage import UsageRepository
 
@@ -33,9 +33,9 @@ def _sum(rows: list[tuple[str, int, int, int]]) -> list[ModelUsage]:
     return [ModelUsage(model, *values) for model, values in ranked]
 
 
-async def usage_report(usage: UsageRepository, user_id: int) -> UsageReport:
-    rows = await usage.for_user(user_id, days=30)
-    today = datetime.now(UTC).date().isoformat()
+async def usage_report(usage: UsageRepository, user_id: int, today_date: date) -> UsageReport:
+    rows = await usage.for_user(user_id, today_date, days=30)
+    today = today_date.isoformat()
     return UsageReport(
         today=_sum([(r.model, r.requests, r.prompt_tokens, r.completion_tokens) for r in rows if r.day == today]),
         month=_sum([(r.model, r.requests, r.prompt_tokens, r.completion_tokens) for r in rows]),

@@ -13,11 +13,12 @@ from .common import language, services
 
 log = logging.getLogger(__name__)
 
+
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Let allowed users and admins through; tell a stranger their id (once a minute) and stop the update."""
     user = update.effective_user
     svc = services(context)
-    if user is not None and svc.settings.is_allowed(user.id):
+    if user is not None and svc.access.allows(user.id, update.effective_chat.id if update.effective_chat else None):
         return
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nothing to answer

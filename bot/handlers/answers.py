@@ -13,6 +13,7 @@ from bot.core.events import (
     AnswerDelta,
     AnswerImages,
     ImagesSkipped,
+    LimitHit,
     ModelSwitched,
     ReasoningDelta,
     Sources,
@@ -25,7 +26,7 @@ from bot.core.events import (
 from bot.core.turn_queue import Job
 from bot.i18n import t
 from bot.render.compose import AnswerView, compose, step_label
-from bot.render.errors import failure_text
+from bot.render.errors import failure_text, limit_text
 from bot.render.keyboards import stop_keyboard
 from bot.render.media import send_images
 from bot.render.stream import LivePainter, StreamingReply
@@ -76,7 +77,7 @@ def answer_job(
                 answer = svc.conversations.retry if retry else svc.conversations.answer
                 text = await render_turn(svc, bot, place, answer(place.chat, place.user_id, stop, fetcher))
             if text:
-                await speak_if_wanted(bot, svc, place.chat, place.target, text)
+                await speak_if_wanted(bot, svc, place.chat, place.target, text, place.user_id, place.lang)
         except Exception as error:  # runs outside PTB's handler: hand failures to the same error handler
             if update is not None:
                 await application.process_error(update, error)
@@ -126,6 +127,9 @@ async def _show_events(
         if isinstance(event, TurnStarted):
             stream.on_new_message = _recorder(svc, event.answer_id)
             painter.start()  # the "Thinking…" draft goes out while the request is on its way
+        elif isinstance(event, LimitHit):
+            await io.send(limit_text(lang, event.reached), [])
+            await svc.conversations.mark_delivered(event.answer_id)
         elif isinstance(event, ImagesSkipped):
             await io.send(t(lang, "vision.unreadable", count=event.count), [])
         elif isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):

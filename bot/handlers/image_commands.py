@@ -9,9 +9,10 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot.core.images import fit_for_model_async
+from bot.core.limits import DailyLimitReached
 from bot.core.media import parse_image_flags
 from bot.i18n import t
-from bot.render.errors import failure_text
+from bot.render.errors import failure_text, limit_text
 from bot.render.media import send_images
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import ErrorKind, WenwenError
@@ -50,9 +51,15 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not request.prompt:
         await message.reply_text(t(lang, "image.usage"))
         return
+    user = update.effective_user
+    if user is None:
+        return
     await chat_action(update, context, ChatAction.UPLOAD_PHOTO)
     try:
-        images = await media.draw(request)
+        images = await media.draw(request, user.id)
+    except DailyLimitReached as error:
+        await message.reply_text(limit_text(lang, error.reached), do_quote=True)
+        return
     except WenwenError as error:
         log.info("image generation failed: %s", error)
         await message.reply_text(image_error(lang, error, media.image_model), do_quote=True)
@@ -80,8 +87,14 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if checked is None:
         await message.reply_text(t(lang, "image.unreadable"))
         return
+    user = update.effective_user
+    if user is None:
+        return
     try:
-        images = await services(context).media.edit(checked.data, checked.mime, request)
+        images = await services(context).media.edit(checked.data, checked.mime, request, user.id)
+    except DailyLimitReached as error:
+        await message.reply_text(limit_text(lang, error.reached), do_quote=True)
+        return
     except WenwenError as error:
         log.info("image edit failed: %s", error)
         await message.reply_text(image_error(lang, error), do_quote=True)

@@ -7,10 +7,11 @@ import logging
 from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.core.mj.events import MjFile, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
+from bot.core.mj.events import MjFile, MjLimited, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
 from bot.core.mj.service import NOT_YOURS
 from bot.i18n import t
 from bot.render import callback_data
+from bot.render.errors import limit_text
 from bot.render.mj import MjRenderer, button_label, refusal_text
 from storage import MjTaskRow
 
@@ -54,6 +55,8 @@ async def show_outcome(
         await message.reply_text(t(lang, "mj.seed", seed=outcome.seed), do_quote=True)
     elif isinstance(outcome, MjFile):
         await renderer.send_image(outcome.task, outcome.image, outcome.content_type, as_file=True)
+    elif isinstance(outcome, MjLimited):
+        await message.reply_text(limit_text(lang, outcome.reached), do_quote=True)
 
 
 async def ask_for_prompt(context: ContextTypes.DEFAULT_TYPE, task: MjTaskRow, label: str = "") -> None:
@@ -81,7 +84,7 @@ async def mj_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if button_id is None or message is None:
         await query.answer(t(lang, "button.unknown"))
         return
-    press = await svc.mj.claim_press(button_id, user.id, svc.settings.is_admin(user.id))
+    press = await svc.mj.claim_press(button_id, user.id, svc.access.is_admin(user.id))
     if isinstance(press, MjRefused):
         await query.answer(refusal_text(lang, press)[:200], show_alert=press.kind == NOT_YOURS)
         return
@@ -115,7 +118,7 @@ async def prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if task is None:
         return
     lang = language(update, context)
-    if task.user_id != user.id and not svc.settings.is_admin(user.id):
+    if task.user_id != user.id and not svc.access.is_admin(user.id):
         await message.reply_text(t(lang, "mj.not_yours"))
         raise ApplicationHandlerStop
     outcome = await svc.mj.submit_prompt(task, message.text.strip())

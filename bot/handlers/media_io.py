@@ -12,14 +12,16 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.images import fit_for_model_async
+from bot.core.limits import DailyLimitReached
 from bot.core.vision import ImageFetcher
+from bot.render.errors import limit_text, speech_failure_text
 from bot.render.media import send_voice
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import WenwenError
 from bot.wiring import Services
 from storage import ChatKey
 
-from .common import services, thread_id_of
+from .common import language, services, thread_id_of
 
 log = logging.getLogger(__name__)
 
@@ -76,30 +78,39 @@ async def chat_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action
         log.info("chat action not shown: %s", error)
 
 
-async def speak_if_wanted(bot: Bot, svc: Services, chat: ChatKey, target: Target, answer: str) -> None:
+async def speak_if_wanted(
+    bot: Bot, svc: Services, chat: ChatKey, target: Target, answer: str, user_id: int, lang: str
+) -> None:
     """The chat's spoken replies: the answer also arrives as a voice note."""
     if await svc.conversations.voice_replies(chat):
-        await speak_to(bot, svc, target, answer)
+        await speak_to(bot, svc, target, answer, user_id, lang)
 
 
 async def speak(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
-    chat, message = update.effective_chat, update.effective_message
-    if chat is None:
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None or user is None:
         return False
-    return await speak_to(context.bot, services(context), Target(chat.id, thread_id_of(message) or None), text)
+    target = Target(chat.id, thread_id_of(message) or None)
+    return await speak_to(context.bot, services(context), target, text, user.id, language(update, context))
 
 
-async def speak_to(bot: Bot, svc: Services, target: Target, text: str) -> bool:
+async def speak_to(bot: Bot, svc: Services, target: Target, text: str, user_id: int, lang: str) -> bool:
+    """Read `text` aloud as a voice note; when the voice cannot be made, the user is told why."""
     if not text.strip():
         return False
+    io = TelegramText(bot, target)
     try:
         await bot.send_chat_action(target.chat_id, ChatAction.RECORD_VOICE, message_thread_id=target.thread_id)
     except TelegramError as error:
         log.info("chat action not shown: %s", error)
     try:
-        audio = await svc.media.speak(text)
+        audio = await svc.media.speak(text, user_id)
+    except DailyLimitReached as error:
+        await io.send(limit_text(lang, error.reached), [])
+        return False
     except WenwenError as error:
         log.warning("speech failed: %s", error)
+        await io.send(speech_failure_text(lang, error), [])
         return False
-    await send_voice(TelegramText(bot, target), audio)
+    await send_voice(io, audio)
     return True

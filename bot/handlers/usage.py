@@ -47,7 +47,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = language(update, context)
     svc = services(context)
-    if not svc.settings.is_admin(user.id):
+    if not svc.access.is_admin(user.id):
         await message.reply_text(t(lang, "admin.only"))
         return
     rows = await svc.conversations.usage_by_user()

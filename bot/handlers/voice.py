@@ -9,9 +9,10 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import UserTurn
+from bot.core.limits import DailyLimitReached
 from bot.core.media import transcription_filename
 from bot.i18n import t
-from bot.render.errors import failure_text
+from bot.render.errors import failure_text, limit_text
 from bot.wenwen import WenwenError
 from bot.wenwen.media import TRANSCRIBE_LIMIT
 
@@ -57,7 +58,11 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await chat_action(update, context, ChatAction.TYPING)
     audio = await download(context.bot, file_id)
     try:
-        transcript = await services(context).media.transcribe(audio, transcription_filename(kind, file_name, mime_type))
+        name = transcription_filename(kind, file_name, mime_type)
+        transcript = await services(context).media.transcribe(audio, name, user.id)
+    except DailyLimitReached as error:
+        await message.reply_text(limit_text(lang, error.reached), do_quote=True)
+        return
     except WenwenError as error:
         log.info("transcription failed: %s", error)
         await message.reply_text(failure_text(lang, error), do_quote=True)

@@ -35,6 +35,12 @@ MEDIA_MESSAGES: dict[str, dict[str, str]] = {
         "en": "📦 This recording is larger than 25 MB, the most the transcription service accepts. Send a shorter one.",
         "zh": "📦 这段录音超过 25 MB，超出了语音识别服务的上限。请发送短一些的录音。",
     },
+    "voice.tts_failed": {
+        "en": "🔇 I could not make the voice for this ({reason}). The text above is the whole answer; "
+        "if this keeps happening, the bot's owner should check TTS_MODEL and TTS_VOICE.",
+        "zh": "🔇 无法生成语音（{reason}）。上面的文字就是完整回答；"
+        "如果一直如此，请机器人管理员检查 TTS_MODEL 和 TTS_VOICE。",
+    },
     "voice.empty": {
         "en": "🔇 I could not hear any words in that recording.",
         "zh": "🔇 这段录音里没有识别到文字。",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.core.events import TurnFailed
+from bot.core.limits import LimitReached
 from bot.i18n import MESSAGES, t
 from bot.wenwen import ErrorKind, WenwenError
 
@@ -25,3 +28,24 @@ def failure_text(lang: str, failure: TurnFailed | WenwenError, model: str = "") 
     if isinstance(failure, TurnFailed):
         return error_text(lang, failure.kind, failure.message, model=failure.model, request_id=failure.request_id)
     return error_text(lang, failure.kind, failure.message, model=model, request_id=failure.request_id)
+
+
+def limit_text(lang: str, reached: LimitReached) -> str:
+    """Which daily limit stopped the call, what was used, and when it resets (UTC midnight)."""
+    left = max(0, int((reached.resets_at - datetime.now(UTC)).total_seconds()) // 60)
+    return t(
+        lang,
+        f"limit.{reached.limit}",
+        used=f"{reached.used:,}",
+        allowed=f"{reached.allowed:,}",
+        reset=f"{reached.resets_at:%H:%M} UTC",
+        hours=left // 60,
+        minutes=left % 60,
+    )
+
+
+def speech_failure_text(lang: str, error: WenwenError) -> str:
+    """Why a voice could not be made (account problems read as everywhere else)."""
+    if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.QUOTA, ErrorKind.RATE_LIMITED):
+        return error_text(lang, error.kind, error.message, request_id=error.request_id)
+    return t(lang, "voice.tts_failed", reason=error.message[:300] or str(error.status or "?"))

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 import bot
 from bot.config import Settings, describe_error
+from bot.core.access import AccessPolicy
 
 TOKEN = "123456:AAE-secret_Token-value"
 KEY = "sk-wenwen-super-secret"
@@ -26,6 +27,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.upper() in FIELDS:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+def policy(s: Settings) -> AccessPolicy:
+    return AccessPolicy(s.allowed_user_ids, s.admin_user_ids)
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -63,8 +68,8 @@ def test_defaults_match_the_design_table(monkeypatch: pytest.MonkeyPatch) -> Non
     assert s.mj_poll_interval == 3
     assert s.webhook_url is None  # long polling
     # ALLOWED_USER_IDS empty: nobody but admins; ADMIN_USER_IDS empty: no admins
-    assert not s.is_allowed(1001)
-    assert not s.is_admin(1001)
+    assert not policy(s).allows(1001)
+    assert not policy(s).is_admin(1001)
 
 
 def test_secrets_never_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,8 +96,8 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     assert s.database_path == tmp_path / "x" / "db.sqlite3"
     assert s.default_model == "deepseek-chat"
     assert s.mj_poll_interval == 1.5
-    assert s.is_allowed(5) and s.is_allowed(6) and not s.is_allowed(7)
-    assert s.is_admin(6) and not s.is_admin(5)
+    assert policy(s).allows(5) and policy(s).allows(6) and not policy(s).allows(7)
+    assert policy(s).is_admin(6) and not policy(s).is_admin(5)
 
 
 def test_dotenv_file_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -122,16 +127,16 @@ def test_dotenv_file_is_read_and_the_environment_wins(monkeypatch: pytest.Monkey
 def test_allowed_user_ids(monkeypatch: pytest.MonkeyPatch, raw: str, allowed: list[int], denied: list[int]) -> None:
     s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, ALLOWED_USER_IDS=raw)
     for user in allowed:
-        assert s.is_allowed(user), (raw, user)
+        assert policy(s).allows(user), (raw, user)
     for user in denied:
-        assert not s.is_allowed(user), (raw, user)
-    assert not s.is_admin(1)
+        assert not policy(s).allows(user), (raw, user)
+    assert not policy(s).is_admin(1)
 
 
 def test_admins_are_allowed_even_with_an_empty_list(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, WENWEN_API_KEY=KEY, ALLOWED_USER_IDS="", ADMIN_USER_IDS="9001")
-    assert s.is_allowed(9001) and s.is_admin(9001)
-    assert not s.is_allowed(1001)
+    assert policy(s).allows(9001) and policy(s).is_admin(9001)
+    assert not policy(s).allows(1001)
 
 
 # ---------------------------------------------------------------------------------- errors

@@ -64,7 +64,7 @@ class Recorder:
 
 
 async def test_a_chat_with_a_long_queue_holds_no_slot_and_another_chat_runs_at_once() -> None:
-    processor = PerChatUpdateProcessor(4, is_allowed=ALLOWED.__contains__)
+    processor = PerChatUpdateProcessor(4, admits=lambda user, _chat: user in ALLOWED)
     recorder = Recorder()
     flood = [
         asyncio.create_task(processor.process_update(message_update(n, 1, 1), recorder.blocking(n)))
@@ -81,7 +81,7 @@ async def test_a_chat_with_a_long_queue_holds_no_slot_and_another_chat_runs_at_o
 
 
 async def test_strangers_skip_the_chats_queue() -> None:
-    processor = PerChatUpdateProcessor(4, is_allowed=ALLOWED.__contains__)
+    processor = PerChatUpdateProcessor(4, admits=lambda user, _chat: user in ALLOWED)
     recorder = Recorder()
     busy = asyncio.create_task(processor.process_update(message_update(1, 1, 1), recorder.blocking(1)))
     await settle()
@@ -93,7 +93,7 @@ async def test_strangers_skip_the_chats_queue() -> None:
 
 
 async def test_a_flood_of_button_presses_uses_a_small_lane_and_the_excess_is_dropped() -> None:
-    processor = PerChatUpdateProcessor(8, is_allowed=ALLOWED.__contains__)
+    processor = PerChatUpdateProcessor(8, admits=lambda user, _chat: user in ALLOWED)
     recorder = Recorder()
     presses = [
         asyncio.create_task(processor.process_update(press_update(n, 1, 1), recorder.blocking(n))) for n in range(100)
@@ -110,7 +110,7 @@ async def test_a_flood_of_button_presses_uses_a_small_lane_and_the_excess_is_dro
 
 
 async def test_a_message_waiting_for_its_chat_can_be_cancelled_without_a_never_awaited_warning() -> None:
-    processor = PerChatUpdateProcessor(4, is_allowed=ALLOWED.__contains__)
+    processor = PerChatUpdateProcessor(4, admits=lambda user, _chat: user in ALLOWED)
     recorder = Recorder()
     first = asyncio.create_task(processor.process_update(message_update(1, 1, 1), recorder.blocking(1)))
     await settle()

@@ -6,14 +6,14 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 import storage.db
 import storage.usage
-from storage import ChatKey, ChatSettings, Database, MessageStatus, Storage
+from storage import ChatKey, ChatSettings, Database, DayTotals, MessageStatus, Reservation, Storage, UsageRepository
 from storage.migrations import MIGRATIONS
 
 
@@ -340,48 +340,69 @@ async def test_settings_survive_new_conversation(store: Storage) -> None:
 # ---------------------------------------------------------------------------------- usage
 
 
-class _Clock:
-    """Stands in for `datetime` in storage.usage so a test can choose the day."""
-
-    current = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-
-    @classmethod
-    def now(cls, tz: object = None) -> datetime:
-        return cls.current
+D1, D2 = date(2025, 1, 1), date(2025, 1, 2)
 
 
-async def test_usage_aggregates_per_day_and_model(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage.usage, "datetime", _Clock)
+async def chat_turn(repo: UsageRepository, user: int, day: date, model: str, prompt: int, completion: int) -> None:
+    await repo.record(user, day, model, requests=1, prompt_tokens=prompt, completion_tokens=completion)
+
+
+async def test_usage_aggregates_per_day_and_model(store: Storage) -> None:
     repo = store.usage
-    _Clock.current = datetime(2025, 1, 1, 23, 59, tzinfo=UTC)
-    await repo.add(1, "gpt-4o", 10, 20)
-    await repo.add(1, "gpt-4o", 1, 2)
-    await repo.add(1, "deepseek-chat", 5, 5)
-    await repo.add(2, "gpt-4o", 100, 100)  # another user
-    _Clock.current = datetime(2025, 1, 2, 0, 1, tzinfo=UTC)
-    await repo.add(1, "gpt-4o", 3, 4)
+    await chat_turn(repo, 1, D1, "gpt-4o", 10, 20)
+    await chat_turn(repo, 1, D1, "gpt-4o", 1, 2)
+    await chat_turn(repo, 1, D1, "deepseek-chat", 5, 5)
+    await chat_turn(repo, 2, D1, "gpt-4o", 100, 0)
+    await chat_turn(repo, 1, D2, "gpt-4o", 3, 4)
 
-    rows = await repo.for_user(1)
+    rows = await repo.for_user(1, D2)
     got = [(r.day, r.model, r.requests, r.prompt_tokens, r.completion_tokens) for r in rows]
     assert got == [
         ("2025-01-02", "gpt-4o", 1, 3, 4),
         ("2025-01-01", "deepseek-chat", 1, 5, 5),
         ("2025-01-01", "gpt-4o", 2, 11, 22),
     ]
-    assert [(r.requests, r.prompt_tokens) for r in await repo.for_user(2)] == [(1, 100)]
-    assert await repo.for_user(3) == []
+    assert [(r.requests, r.prompt_tokens) for r in await repo.for_user(2, D2)] == [(1, 100)]
+    assert await repo.for_user(3, D2) == []
+    assert await repo.totals(1, D1) == DayTotals(3, 43, 0)
 
 
 async def test_concurrent_usage_adds_are_not_lost(store: Storage) -> None:
-    await asyncio.gather(*(store.usage.add(9, "gpt-4o", 1, 2) for _ in range(30)))
-    (row,) = await store.usage.for_user(9)
+    await asyncio.gather(*(chat_turn(store.usage, 9, D1, "gpt-4o", 1, 2) for _ in range(30)))
+    (row,) = await store.usage.for_user(9, D1)
     assert (row.requests, row.prompt_tokens, row.completion_tokens) == (30, 30, 60)
 
 
-async def test_usage_for_user_days_means_recent_days(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage.usage, "datetime", _Clock)
+async def test_usage_for_user_days_means_recent_days(store: Storage) -> None:
     for day in range(1, 11):
-        _Clock.current = datetime(2025, 3, day, 12, tzinfo=UTC)
-        await store.usage.add(1, "gpt-4o", 1, 1)
-    rows = await store.usage.for_user(1, days=3)
+        await chat_turn(store.usage, 1, date(2025, 3, day), "gpt-4o", 1, 1)
+    rows = await store.usage.for_user(1, date(2025, 3, 10), days=3)
     assert [r.day for r in rows] == ["2025-03-10", "2025-03-09", "2025-03-08"]
+
+
+async def test_reserve_counts_a_request_unless_a_limit_is_reached(store: Storage) -> None:
+    repo = store.usage
+    limits = DayTotals(requests=2, tokens=0, images=1)
+    assert await repo.reserve(5, D1, "dall-e-3", images=1, limits=limits) is None
+    assert await repo.reserve(5, D1, "dall-e-3", images=1, limits=limits) == Reservation("images", 1, 1)
+    assert await repo.reserve(5, D1, "gpt-4o", images=0, limits=limits) is None
+    assert await repo.reserve(5, D1, "gpt-4o", images=0, limits=limits) == Reservation("requests", 2, 2)
+    assert await repo.totals(5, D1) == DayTotals(2, 0, 1)  # refused reservations counted nothing
+    assert await repo.reserve(5, D2, "gpt-4o", images=0, limits=limits) is None  # a new day
+
+
+async def test_reserve_stops_when_the_tokens_are_spent(store: Storage) -> None:
+    repo = store.usage
+    limits = DayTotals(requests=0, tokens=100, images=0)
+    assert await repo.reserve(5, D1, "gpt-4o", images=0, limits=limits) is None
+    await repo.record(5, D1, "gpt-4o", prompt_tokens=60, completion_tokens=39)
+    assert await repo.reserve(5, D1, "gpt-4o", images=0, limits=limits) is None  # 99 < 100: may start
+    await repo.record(5, D1, "gpt-4o", prompt_tokens=1)
+    assert await repo.reserve(5, D1, "gpt-4o", images=0, limits=limits) == Reservation("tokens", 100, 100)
+
+
+async def test_racing_reservations_never_pass_the_limit(store: Storage) -> None:
+    limits = DayTotals(requests=5, tokens=0, images=0)
+    results = await asyncio.gather(*(store.usage.reserve(7, D1, "m", images=0, limits=limits) for _ in range(40)))
+    assert sum(r is None for r in results) == 5
+    assert (await store.usage.totals(7, D1)).requests == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.limits import LimitReached
 from bot.wenwen import ErrorKind
 from storage import MjButtonRow, MjTaskRow
 
@@ -68,5 +69,12 @@ class MjFile:
     content_type: str
 
 
-MjOutcome = MjStarted | MjNeedsPrompt | MjRefused | MjSeed | MjFile
+@dataclass(frozen=True, slots=True)
+class MjLimited:
+    """The user is over a daily limit: nothing was submitted."""
+
+    reached: LimitReached
+
+
+MjOutcome = MjStarted | MjNeedsPrompt | MjRefused | MjSeed | MjFile | MjLimited
 MjPollEvent = MjProgress | MjNeedsPrompt | MjFinished | MjFailed

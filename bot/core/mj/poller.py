@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 from bot.wenwen import WenwenError
 from bot.wenwen.mj import MidjourneyClient
 from bot.wenwen.mj_types import MjTask
 from storage import MjStatus, MjTaskRepository, MjTaskRow
 
+from ..limits import DailyLimits
 from .buttons import DESCRIBE_PREFIX, FILE, SEED, is_upscale_result, parse_describe_prompts, usable
 from .events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
+from .service import mj_model
 
 log = logging.getLogger("bot.mj")
 
@@ -27,10 +30,17 @@ UNDELIVERABLE = "undeliverable:"
 
 class MjPoller:
     def __init__(
-        self, client: MidjourneyClient, tasks: MjTaskRepository, *, timeout: float, progress_interval: float
+        self,
+        client: MidjourneyClient,
+        tasks: MjTaskRepository,
+        *,
+        timeout: float,
+        progress_interval: float,
+        limits: DailyLimits | None = None,
     ) -> None:
         self._client = client
         self._tasks = tasks
+        self._limits = limits
         self._timeout = timeout
         self._progress_interval = progress_interval
 
@@ -40,6 +50,9 @@ class MjPoller:
             await self._tasks.update(
                 task.id, status=MjStatus.FAILED, fail_reason="interrupted by a restart before it was confirmed"
             )
+            if self._limits is not None:  # its fate cannot be known: it does not count against the user
+                day = datetime.fromtimestamp(task.created_at, UTC).date()
+                await self._limits.give_back(task.user_id, mj_model(task.action), images=1, day=day)
         for task in await self._tasks.with_status(MjStatus.DELIVERING):
             await self._tasks.update(task.id, status=MjStatus.SUCCEEDED)
         return len(await self._tasks.with_status(MjStatus.SUBMITTED, MjStatus.RUNNING))

@@ -11,8 +11,9 @@ from bot.wenwen import WenwenError
 from bot.wenwen.mj import MidjourneyClient, MjSubmitError, MjSubmitStatus, MjSubmitted
 from storage import ChatKey, MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 
+from ..limits import DailyLimits
 from .buttons import DESCRIBE_PREFIX, FILE, SEED, action_of, parse_describe_prompts
-from .events import MjFile, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
+from .events import MjFile, MjLimited, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
 
 log = logging.getLogger("bot.mj")
 
@@ -32,10 +33,16 @@ class MjPress:
     user_id: int
 
 
+def mj_model(action: str) -> str:
+    """The name a Midjourney action is counted under (new-api's model names: mj_imagine, mj_upscale, …)."""
+    return f"mj_{action.lower()}"
+
+
 class MidjourneyService:
-    def __init__(self, client: MidjourneyClient, tasks: MjTaskRepository) -> None:
+    def __init__(self, client: MidjourneyClient, tasks: MjTaskRepository, limits: DailyLimits | None = None) -> None:
         self._client = client
         self._tasks = tasks
+        self._limits = limits
 
     async def _start(
         self,
@@ -49,11 +56,18 @@ class MidjourneyService:
         parent_id: int | None = None,
         reply_to: int | None = None,
     ) -> MjOutcome:
-        """Row first, then one submit: after a crash the row shows the call may have gone out."""
+        """Charge, row, then one submit: after a crash the row shows the call may have gone out."""
+        model = mj_model(action)
+        if self._limits is not None:
+            reached = await self._limits.reserve(user_id, model, images=1)
+            if reached is not None:
+                return MjLimited(reached)
         row_id = await self._tasks.create(chat, user_id, lang, action, prompt, parent_id=parent_id, reply_to=reply_to)
         try:
             submitted = await submit(f"tg:{chat.chat_id}:{row_id}")
         except WenwenError as error:
+            if self._limits is not None:  # refused: nothing was made
+                await self._limits.give_back(user_id, model, images=1)
             reason = error.message
             await self._tasks.update(row_id, status=MjStatus.CLOSED, fail_reason=reason[:500])
             log.info("mj %s refused: %s", action, error)
@@ -143,7 +157,7 @@ class MidjourneyService:
                 parent_id=parent.id,
                 reply_to=reply_to,
             )
-        if isinstance(outcome, MjRefused):
+        if isinstance(outcome, MjRefused | MjLimited):
             await self._tasks.release_button(button.id)  # nothing started: the user may press again
         return outcome
 

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.wenwen import ToolCall, ToolSpec
 
+from ..limits import DailyLimitReached
+
 log = logging.getLogger(__name__)
 
 MAX_TOOL_CALLS = 8  # per user message, all tools together
@@ -47,7 +49,7 @@ class Tool(ABC, Generic[ArgumentsT]):
     makes_images: bool = False  # counted against MAX_IMAGE_CALLS
 
     @abstractmethod
-    async def run(self, arguments: ArgumentsT) -> ToolOutcome: ...
+    async def run(self, arguments: ArgumentsT, user_id: int) -> ToolOutcome: ...
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, _schema(self.arguments))
@@ -57,6 +59,7 @@ class Tool(ABC, Generic[ArgumentsT]):
 class ToolBudget:
     """What one user message may still cost in tool calls; calls past a cap are answered with the limit."""
 
+    user_id: int = 0  # whose message this is: paid tools charge that user's daily limits
     calls: int = MAX_TOOL_CALLS
     image_calls: int = MAX_IMAGE_CALLS
     used: int = 0
@@ -101,7 +104,13 @@ class ToolRegistry:
         if refused is not None:
             return ToolOutcome(refused)
         try:
-            return await tool.run(arguments)
+            return await tool.run(arguments, budget.user_id)
+        except DailyLimitReached as error:
+            reached = error.reached
+            return ToolOutcome(
+                f"error: the user's daily {reached.limit} limit is reached ({reached.used}/{reached.allowed}); "
+                f"tell them it resets at {reached.resets_at:%H:%M} UTC"
+            )
         except Exception as error:  # the model gets the error text, the user keeps a working chat
             log.info("tool %s failed: %s", call.name, error)
             return ToolOutcome(f"error: {type(error).__name__}: {error}")

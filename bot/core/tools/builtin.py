@@ -22,7 +22,7 @@ class CurrentTime(Tool[TimeArguments]):
     description = "The current date and time, in a given IANA time zone (UTC when none is given)."
     arguments = TimeArguments
 
-    async def run(self, arguments: TimeArguments) -> ToolOutcome:
+    async def run(self, arguments: TimeArguments, user_id: int) -> ToolOutcome:
         name = arguments.timezone.strip() or "UTC"
         try:
             zone = ZoneInfo(name)
@@ -49,11 +49,11 @@ class GenerateImage(Tool[ImageArguments]):
     def __init__(self, media: MediaService) -> None:
         self._media = media
 
-    async def run(self, arguments: ImageArguments) -> ToolOutcome:
+    async def run(self, arguments: ImageArguments, user_id: int) -> ToolOutcome:
         prompt = arguments.prompt.strip()
         if not prompt:
             return ToolOutcome("error: a prompt is required")
         # The prompt goes as it is: nothing in it is read as a --flag (it is the model's text, not the user's)
         size = image_size(arguments.shape, self._media.image_model)
-        images = await self._media.draw(ImageRequest(prompt, {"size": size}))
+        images = await self._media.draw(ImageRequest(prompt, {"size": size}), user_id)
         return ToolOutcome(f"{len(images)} image(s) generated and shown to the user.", tuple(images))

@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext
 from .config import Settings
 from .core.access import AccessPolicy
 from .handlers import COMMANDS, register
+from .handlers.balance import CHECK_INTERVAL, low_balance_job
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
 from .i18n import LANGUAGES, t
@@ -68,6 +69,8 @@ async def _post_init(app: Application) -> None:
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
     app.job_queue.run_once(recover_job, 0, name="recover-answers")
+    if settings.low_balance_usd is not None:
+        app.job_queue.run_repeating(low_balance_job, interval=CHECK_INTERVAL, first=60, name="low-balance")
     app.job_queue.run_repeating(
         poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
     )

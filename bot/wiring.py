@@ -8,7 +8,8 @@ from typing import Any
 from storage import ChatKey, DayTotals, Storage
 
 from .config import Settings
-from .core.access import AccessPolicy, StrangerReplies
+from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
+from .core.balance import BalanceWatch
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
 from .core.limits import DailyLimits
@@ -20,6 +21,7 @@ from .core.tools import CurrentTime, GenerateImage, ToolRegistry
 from .core.turn_queue import ChatTurnQueue
 from .core.turns import TurnRegistry
 from .wenwen import WenwenClient
+from .wenwen.balance import BalanceClient
 from .wenwen.media import MediaClient
 from .wenwen.mj import MidjourneyClient
 
@@ -39,9 +41,11 @@ class Services:
     media: MediaService
     access: AccessPolicy
     limits: DailyLimits
+    balance: BalanceWatch
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
     turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
+    group_admins: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # (chat, user) → is a group admin
 
     @classmethod
     async def create(cls, settings: Settings, access: AccessPolicy) -> Services:
@@ -104,6 +108,7 @@ class Services:
             media,
             access,
             limits,
+            BalanceWatch(BalanceClient(wenwen.http), storage.state, settings.low_balance_usd),
         )
         services.languages.update(await storage.settings.languages())
         return services

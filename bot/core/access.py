@@ -134,3 +134,25 @@ class AccessListing:
     from_env: list[int]
     granted: list[int]
     denied: list[int]
+
+
+class ExpiringAnswers:
+    """Yes/no answers remembered for a few minutes (e.g. "is this member a group admin?"), bounded in size."""
+
+    def __init__(self, ttl: float = 300.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._clock = clock
+        self._answers: OrderedDict[tuple[int, int], tuple[float, bool]] = OrderedDict()
+
+    def get(self, key: tuple[int, int]) -> bool | None:
+        found = self._answers.get(key)
+        if found is None or self._clock() - found[0] > self._ttl:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[int, int], answer: bool) -> None:
+        self._answers[key] = (self._clock(), answer)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self._size:
+            self._answers.popitem(last=False)

@@ -108,6 +108,10 @@ class ConversationService:
         """Everyone's usage (for admins): (user id, requests, prompt tokens, completion tokens)."""
         return await self._storage.usage.totals_by_user(self._limits.today(), days)
 
+    async def usage_by_day(self, days: int = 30) -> list[tuple[str, DayTotals]]:
+        """Everyone's requests, tokens and images per day (for the admins' chart)."""
+        return await self._storage.usage.totals_by_day(self._limits.today(), days)
+
     async def settings(self, chat: ChatKey) -> ChatSettings:
         return await self._storage.settings.get(chat)
 

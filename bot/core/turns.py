@@ -1,35 +1,42 @@
-"""Running turns per chat, so /stop can reach the one in progress."""
+"""Running turns per chat, so /stop can reach the one in progress (and only its owner, or an admin)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from storage import ChatKey
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    stop: asyncio.Event
+    owner: int  # whose message the answer is for
+
+
 class TurnRegistry:
     def __init__(self) -> None:
-        self._running: dict[ChatKey, asyncio.Event] = {}
+        self._running: dict[ChatKey, _Running] = {}
 
     @contextmanager
-    def running(self, chat: ChatKey) -> Iterator[asyncio.Event]:
-        stop = asyncio.Event()
-        self._running[chat] = stop
+    def running(self, chat: ChatKey, owner: int) -> Iterator[asyncio.Event]:
+        turn = _Running(asyncio.Event(), owner)
+        self._running[chat] = turn
         try:
-            yield stop
+            yield turn.stop
         finally:
-            if self._running.get(chat) is stop:
+            if self._running.get(chat) is turn:
                 del self._running[chat]
 
-    def stop(self, chat: ChatKey) -> bool:
-        """Ask the running turn of `chat` to stop; False when nothing runs there."""
-        event = self._running.get(chat)
-        if event is None or event.is_set():
+    def stop(self, chat: ChatKey, by: int, *, may_stop_any: bool) -> bool | None:
+        """Ask the chat's running turn to stop: True if stopped, False if nothing runs there,
+        None if it is someone else's answer and `by` may not stop it."""
+        turn = self._running.get(chat)
+        if turn is None or turn.stop.is_set():
             return False
-        event.set()
+        if turn.owner != by and not may_stop_any:
+            return None
+        turn.stop.set()
         return True
-
-    def is_running(self, chat: ChatKey) -> bool:
-        return chat in self._running

@@ -8,6 +8,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.render import callback_data
 
 from . import (
+    admin,
+    balance,
     buttons,
     commands,
     image_commands,
@@ -73,6 +75,11 @@ def register(app: Application) -> None:
         "settings": settings_menu.settings_command,
         "usage": usage.usage,
         "stats": usage.stats,
+        "allow": admin.allow,
+        "deny": admin.deny,
+        "users": admin.users,
+        "limit": admin.limit,
+        "balance": balance.balance,
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))

@@ -72,7 +72,7 @@ def answer_job(
 
     async def job() -> None:
         try:
-            with svc.turns.running(place.chat) as stop:
+            with svc.turns.running(place.chat, place.user_id) as stop:
                 fetcher = telegram_image_fetcher(bot)
                 answer = svc.conversations.retry if retry else svc.conversations.answer
                 text = await render_turn(svc, bot, place, answer(place.chat, place.user_id, stop, fetcher))

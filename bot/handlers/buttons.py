@@ -9,6 +9,7 @@ from bot.i18n import t
 from storage import ChatKey
 
 from .common import language, services, thread_id_of
+from .governance import is_group_admin
 
 
 async def stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -16,8 +17,10 @@ async def stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or query.message is None:
         return
     chat = ChatKey(query.message.chat.id, thread_id_of(query.message if isinstance(query.message, Message) else None))
-    stopped = services(context).turns.stop(chat)
-    await query.answer(t(language(update, context), "stop.done" if stopped else "stop.nothing"))
+    may_stop_any = await is_group_admin(update, context)
+    stopped = services(context).turns.stop(chat, query.from_user.id, may_stop_any=may_stop_any)
+    key = "stop.not_yours" if stopped is None else "stop.done" if stopped else "stop.nothing"
+    await query.answer(t(language(update, context), key), show_alert=stopped is None)
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

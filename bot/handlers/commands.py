@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from .answers import submit_answer
-from .common import chat_key, reply, services
+from .common import chat_key, command_argument, reply, services
+from .governance import group_admins_only, is_group_admin
 
 MAX_SYSTEM_PROMPT = 4000
 
@@ -22,6 +23,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await group_admins_only(update, context):
+        return
     svc = services(context)
     chat = chat_key(update)
     await svc.conversations.new_conversation(chat)
@@ -32,14 +35,15 @@ async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     chat = chat_key(update)
     message = update.effective_message
-    raw = (message.text or "") if message else ""
-    argument = raw.split(maxsplit=1)[1].strip() if len(raw.split(maxsplit=1)) > 1 else ""
+    argument = command_argument(message) if message else ""
     if not argument:
         prompt = await svc.conversations.system_prompt(chat)
         if prompt:
             await reply(update, context, "system.current", prompt=prompt, echo_limit=MAX_SYSTEM_PROMPT)
         else:
             await reply(update, context, "system.none")
+    elif not await group_admins_only(update, context):
+        return
     elif argument.lower() in ("clear", "reset", "off", "清除", "删除"):
         await svc.conversations.set_system_prompt(chat, None)
         await reply(update, context, "system.cleared")
@@ -51,7 +55,16 @@ async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not services(context).turns.stop(chat_key(update)):
+    """Stops the presser's own answer; a group admin may stop anyone's."""
+    user = update.effective_user
+    if user is None:
+        return
+    stopped = services(context).turns.stop(
+        chat_key(update), user.id, may_stop_any=await is_group_admin(update, context)
+    )
+    if stopped is None:
+        await reply(update, context, "stop.not_yours")
+    elif not stopped:
         await reply(update, context, "stop.nothing")
 
 

@@ -35,6 +35,12 @@ def thread_id_of(message: Message | None) -> int:
     return 0
 
 
+def command_argument(message: Message) -> str:
+    """What follows the command in a message's text or caption (`/imagine a cat` → "a cat")."""
+    parts = (message.text or message.caption or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 and parts[0].startswith("/") else ""
+
+
 def chat_key(update: Update) -> ChatKey:
     chat = update.effective_chat
     assert chat is not None

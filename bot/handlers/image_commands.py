@@ -18,6 +18,7 @@ from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, language, reply, services, thread_id_of
+from .governance import group_admins_only
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, image_file, speak
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/voice on|off, or /voice to toggle."""
     message = update.effective_message
     if message is None:
+        return
+    if not await group_admins_only(update, context):
         return
     conversations = services(context).conversations
     chat = chat_key(update)

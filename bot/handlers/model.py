@@ -13,7 +13,8 @@ from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
 from bot.render.telegram_io import clip
 from bot.wenwen import WenwenError
 
-from .common import chat_key, edit_pressed, language, reply, services, text_for
+from .common import chat_key, command_argument, edit_pressed, language, reply, services, text_for
+from .governance import group_admins_only
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None:
         return
-    parts = (message.text or "").split(maxsplit=1)
-    wanted = parts[1].strip() if len(parts) > 1 else ""
+    wanted = command_argument(message)
+    if wanted and not await group_admins_only(update, context):
+        return
     try:
         models = await svc.catalog.chat_models()
     except WenwenError as error:
@@ -91,6 +93,8 @@ async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if press.page is not None:
         await query.answer()
         await edit_pressed(update, context, None, model_keyboard(models, current, press.page, lang))
+        return
+    if not await group_admins_only(update, context):
         return
     match = next((m for m in models if model_token(m) == press.token), None)
     if match is None:

@@ -19,6 +19,7 @@ from bot.render.settings_menu import (
 from storage import ChatKey, ChatSettings
 
 from .common import chat_key, edit_pressed, language, services, text_for
+from .governance import group_admins_only
 from .model import show_model_picker
 
 
@@ -44,6 +45,8 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     chat = chat_key(update)
     name = callback_data.parse_setting(query.data)
+    if name is not None and not await group_admins_only(update, context):
+        return
     if name == "model":
         await query.answer()
         await show_model_picker(update, context)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+from io import BytesIO
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.usage_report import ModelUsage
 from bot.i18n import t
+from bot.render.charts import DayUsage, UserUsage, usage_chart_async
+from bot.wiring import Services
 
 from .common import language, services
 
@@ -29,13 +32,37 @@ def _lines(lang: str, rows: list[ModelUsage]) -> list[str]:
     ]
 
 
+async def _limit_lines(svc: Services, lang: str, user_id: int) -> list[str]:
+    """Today's use against each daily limit that applies to the user (nothing when none does)."""
+    use = await svc.limits.day_use(user_id)
+    shown = [
+        t(lang, f"usage.limit_{name}", used=f"{spent:,}", allowed=f"{allowed:,}")
+        for name, spent, allowed in (
+            ("requests", use.used.requests, use.limits.requests),
+            ("tokens", use.used.tokens, use.limits.tokens),
+            ("images", use.used.images, use.limits.images),
+        )
+        if allowed
+    ]
+    if not shown:
+        return []
+    return [
+        "",
+        f"<b>{t(lang, 'usage.limits')}</b>",
+        *shown,
+        t(lang, "usage.resets", reset=f"{use.resets_at:%H:%M} UTC"),
+    ]
+
+
 async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     lang = language(update, context)
-    report = await services(context).conversations.usage(user.id)
-    parts = [t(lang, "usage.title"), "", f"<b>{t(lang, 'usage.today')}</b>", *_lines(lang, report.today)]
+    svc = services(context)
+    report = await svc.conversations.usage(user.id)
+    parts = [t(lang, "usage.title"), *await _limit_lines(svc, lang, user.id)]
+    parts += ["", f"<b>{t(lang, 'usage.today')}</b>", *_lines(lang, report.today)]
     parts += ["", f"<b>{t(lang, 'usage.month')}</b>", *_lines(lang, report.month)]
     await message.reply_text("\n".join(parts), parse_mode="HTML")
 
@@ -56,3 +83,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         for uid, req, pt, ct in rows
     ] or [t(lang, "usage.none")]
     await message.reply_text("\n".join([t(lang, "stats.title"), "", *lines]), parse_mode="HTML")
+    days = [
+        DayUsage(day, totals.requests, totals.tokens, totals.images)
+        for day, totals in await svc.conversations.usage_by_day()
+    ]
+    top = [UserUsage(str(uid), req, pt + ct) for uid, req, pt, ct in rows[:10]]
+    labels = {name: t(lang, f"chart.{name}") for name in ("requests", "tokens", "images", "top_users", "empty")}
+    chart = await usage_chart_async(days, top, t(lang, "chart.title"), labels)
+    await message.reply_photo(BytesIO(chart))

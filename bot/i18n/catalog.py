@@ -66,24 +66,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stop.nothing": {"en": "Nothing is being written right now.", "zh": "当前没有正在生成的回答。"},
     "stop.button": {"en": "⏹ Stop", "zh": "⏹ 停止"},
     "retry.nothing": {"en": "There is nothing to answer again yet.", "zh": "还没有可以重新生成的消息。"},
-    "limit.requests": {
-        "en": "⏳ You have used your {allowed} requests for today ({used} used). "
-        "The limit resets at {reset} (in {hours} h {minutes} min).",
-        "zh": "⏳ 你今天的 {allowed} 次请求额度已用完（已用 {used}）。"
-        "额度将于 {reset} 重置（还有 {hours} 小时 {minutes} 分钟）。",
-    },
-    "limit.tokens": {
-        "en": "⏳ You have used your {allowed} tokens for today ({used} used). "
-        "The limit resets at {reset} (in {hours} h {minutes} min).",
-        "zh": "⏳ 你今天的 {allowed} tokens 额度已用完（已用 {used}）。"
-        "额度将于 {reset} 重置（还有 {hours} 小时 {minutes} 分钟）。",
-    },
-    "limit.images": {
-        "en": "⏳ You have made your {allowed} images for today ({used} made). "
-        "The limit resets at {reset} (in {hours} h {minutes} min).",
-        "zh": "⏳ 你今天的 {allowed} 张图片额度已用完（已生成 {used} 张）。"
-        "额度将于 {reset} 重置（还有 {hours} 小时 {minutes} 分钟）。",
-    },
     "retry.button": {"en": "🔄 Answer again", "zh": "🔄 重新回答"},
     "retry.started": {"en": "🔄 Answering again…", "zh": "🔄 正在重新回答…"},
     "retry.too_old": {

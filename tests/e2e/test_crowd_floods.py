@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from aiohttp import web
 
-from storage import ChatKey
+from storage import ChatKey, Storage
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ALICE, BOB, STRANGER, RunningBot
@@ -98,13 +99,18 @@ async def test_a_failed_turn_is_not_glued_to_the_next_question(
 
 
 async def test_an_answer_lost_in_a_crash_leaves_its_question_on_its_own(
-    tg: FakeTelegram, ww: FakeWenwen, make_bot
+    tg: FakeTelegram, ww: FakeWenwen, make_bot, db_path: Path
 ) -> None:
-    bot = await make_bot()
-    storage = bot.services.storage.conversations
-    conversation = await storage.active(_chat(ALICE))
-    await storage.add_message(conversation, "user", "asked before the crash", token_estimate=5, user_id=ALICE)
-    assert await storage.begin_answer(conversation) is not None  # the process died while this answer was written
+    left = await Storage.open(db_path)  # a process died two hours ago while this answer was written
+    conversation = await left.conversations.active(_chat(ALICE))
+    await left.conversations.add_message(
+        conversation, "user", "asked before the crash", token_estimate=5, user_id=ALICE
+    )
+    assert await left.conversations.begin_answer(conversation) is not None
+    async with left.db.transaction() as conn:
+        await conn.execute("UPDATE messages SET created_at = created_at - 7200")
+    await left.close()
+    await make_bot()
     await ask_and_wait(tg, "asked after the restart", "echo: asked after the restart")
     messages = chat_bodies(ww)[-1]["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
@@ -203,9 +209,7 @@ async def test_an_answer_cannot_make_the_bot_fetch_internal_addresses(
     assert [e["url"] for e in final.entities or []] == links  # the links stay in the text as links
 
 
-async def test_a_busy_group_does_not_starve_the_other_chats(
-    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
-) -> None:
+async def test_a_busy_group_does_not_starve_the_other_chats(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
     group = -100555
     mention = f"@{tg.bot_user['username']}"
     hold = asyncio.Event()

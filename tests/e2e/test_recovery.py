@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.core.recovery import plan_recovery
-from storage import ChatKey, MessageStatus
+from storage import ChatKey, MessageStatus, Storage
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ALICE, RunningBot
@@ -112,10 +112,10 @@ async def test_a_private_interrupted_answer_is_sent_with_a_note_when_the_draft_i
 
 
 async def test_a_question_that_never_got_its_turn_is_answered_and_a_passed_one_is_not(
-    tg: FakeTelegram, ww: FakeWenwen, make_bot
+    tg: FakeTelegram, ww: FakeWenwen, make_bot, db_path: Path
 ) -> None:
-    bot = await make_bot()
-    storage = bot.services.storage.conversations
+    left = await Storage.open(db_path)  # what a crashed process left in the database
+    storage = left.conversations
     conversation = await storage.active(ChatKey(ALICE))
     await storage.add_message(conversation, "user", "the old question", token_estimate=5, user_id=ALICE)
     old = await storage.begin_answer(conversation)
@@ -123,7 +123,7 @@ async def test_a_question_that_never_got_its_turn_is_answered_and_a_passed_one_i
     await storage.add_message(
         conversation, "user", "asked just before the crash", token_estimate=5, user_id=ALICE, tg_message_id=5, lang="zh"
     )
-    await bot.stop()
+    await left.close()
     restarted = await make_bot()
     await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
     await restarted.services.turn_queue.idle()
@@ -134,16 +134,16 @@ async def test_a_question_that_never_got_its_turn_is_answered_and_a_passed_one_i
 
 
 async def test_an_answer_stored_but_never_shown_is_sent_from_the_database(
-    tg: FakeTelegram, ww: FakeWenwen, make_bot
+    tg: FakeTelegram, ww: FakeWenwen, make_bot, db_path: Path
 ) -> None:
-    bot = await make_bot()
-    storage = bot.services.storage.conversations
+    left = await Storage.open(db_path)
+    storage = left.conversations
     conversation = await storage.active(ChatKey(ALICE))
     await storage.add_message(conversation, "user", "quick question", token_estimate=5, user_id=ALICE)
     row = await storage.begin_answer(conversation)
     assert row is not None
     await storage.finish_answer(row, "the **stored** answer", MessageStatus.COMPLETE, token_estimate=5)
-    await bot.stop()  # died between storing the answer and sending it
+    await left.close()  # the process died between storing the answer and sending it
     restarted = await make_bot()
     await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
     [shown] = tg.chat_messages(ALICE)

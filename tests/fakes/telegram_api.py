@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes.telegram_chaos import DROPPED_STATUS, ChaosMixin, Dropped, inject
+from tests.fakes.telegram_members import MembersMixin
 from tests.fakes.telegram_methods import MEDIA_KINDS, Call, StoredFile, StoredMessage, TelegramState
 from tests.fakes.telegram_text import ApiError, bad_request, command_key, utf16_len
 
@@ -115,7 +117,7 @@ class UserMessageOptions(TypedDict, total=False):
     first_name: str
 
 
-class FakeTelegram(TelegramState):
+class FakeTelegram(TelegramState, ChaosMixin, MembersMixin):
     """Fake Bot API server plus the test driver (send_text, press_button, ...) and inspection helpers."""
 
     def __init__(
@@ -191,14 +193,20 @@ class FakeTelegram(TelegramState):
         try:
             result = await self._process(request, call, token)
         except ApiError as exc:
-            return self._finish(call, exc.status, exc.description, None, exc.retry_after)
+            response = self._finish(call, exc.status, exc.description, None, exc.retry_after)
+        except Dropped:
+            response = self._finish(call, DROPPED_STATUS, "chaos: connection dropped before acting", None)
         except asyncio.CancelledError:
             call.status, call.description = 499, "client closed request"
             self._bump()
             raise
         except Exception as exc:  # a bug in the fake: make it visible in calls and summary()
             return self._finish(call, 500, f"Internal Server Error: fake crashed: {exc!r}", None)
-        return self._finish(call, 200, None, result)
+        else:
+            response = self._finish(call, 200, None, result)
+        if call.chaos in ("drop_before", "drop_after") and request.transport is not None:
+            request.transport.abort()  # no response: the client sees the connection close (a network error)
+        return response
 
     async def _process(self, request: web.Request, call: Call, token: str) -> Any:
         call.params = await self._read_params(request)
@@ -215,6 +223,7 @@ class FakeTelegram(TelegramState):
                 if fault.times <= 0:
                     self._faults.remove(fault)
                 raise ApiError(fault.status, fault.description, fault.retry_after)
+        inject(self._chaos, call, self.chaos_faults)
         if call.method == "getUpdates":
             return await self._get_updates(request, call.params)
         return self._handlers[call.method](call.params)
@@ -408,14 +417,25 @@ class FakeTelegram(TelegramState):
         caption: str | None = None,
         file_name: str | None = None,
         media_group_id: str | None = None,
+        media_fields: dict[str, Any] | None = None,
         **options: Unpack[UserMessageOptions],
     ) -> int:
-        """A user sends a photo/voice/document/audio/video/animation; the file is registered for getFile."""
+        """A user sends a photo/voice/document/audio/video/animation; the file is registered for getFile.
+
+        ``media_fields`` change the media object (not for photos): ``{"mime_type": "image/png"}``
+        sets a field, ``{"mime_type": None}`` removes it."""
         if kind not in MEDIA_KINDS:
             raise ValueError(f"kind must be one of {MEDIA_KINDS}")
         stored = self.register_file(content, kind)
         name = file_name or stored.file_path.rsplit("/", 1)[-1]
         fields, _ = self._media_fields(kind, content, name, stored.file_id, {})
+        if media_fields:
+            if kind == "photo":
+                raise ValueError("media_fields cannot change a photo (a list of sizes)")
+            for key, value in media_fields.items():
+                fields[kind].pop(key, None)
+                if value is not None:
+                    fields[kind][key] = value
         ents = auto_entities(caption or "")
         if caption:
             fields["caption"] = caption
@@ -434,8 +454,12 @@ class FakeTelegram(TelegramState):
         user_id: int | None = None,
         language_code: str = "en",
         allow_unknown_data: bool = False,
+        inaccessible: bool = False,
     ) -> str:
-        """A user taps an inline button of a stored message; returns the callback query id."""
+        """A user taps an inline button of a stored message; returns the callback query id.
+
+        ``inaccessible``: the query carries an InaccessibleMessage (chat, message_id, date 0), as
+        Telegram sends for messages older than 48 hours."""
         msg = self.messages.get((chat_id, message_id))
         if msg is None:
             raise KeyError(f"no message {message_id} in chat {chat_id}")
@@ -456,7 +480,11 @@ class FakeTelegram(TelegramState):
                 "callback_query": {
                     "id": query_id,
                     "from": user,
-                    "message": copy.deepcopy(msg.raw),
+                    "message": (
+                        {"chat": dict(self.chat(chat_id)), "message_id": message_id, "date": 0}
+                        if inaccessible
+                        else copy.deepcopy(msg.raw)
+                    ),
                     "chat_instance": str(7_000_000_000 + abs(chat_id)),
                     "data": data,
                 }

@@ -69,6 +69,7 @@ class Call:
     status: int = 0  # 0 while still being handled (long polls); 499 if the client went away
     description: str | None = None
     result: Any = None
+    chaos: str | None = None  # the fault FakeTelegram.chaos injected into this call (telegram_chaos.py)
 
 
 @dataclass

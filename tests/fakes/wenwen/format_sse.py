@@ -77,10 +77,11 @@ def split_text(text: str, chunks: int | None) -> list[str]:
 
 
 def next_reply(fake: FakeWenwen, last_user_text: str) -> Reply:
-    """The next scripted reply (one FIFO shared by the three formats), else an echo of the text."""
+    """The next scripted reply (one FIFO shared by the three formats), else ``fake.unscripted_reply``:
+    ``fake.default_reply`` or an echo of the text, unless ``fake.chaos`` picks a fault (chaos.py)."""
     if fake.chat_replies:
         return fake.chat_replies.popleft()
-    return Reply(text=f"echo: {last_user_text}")
+    return fake.unscripted_reply(last_user_text)
 
 
 class FormatRun:

@@ -21,9 +21,11 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import audio, chat, images, messages, mj, responses
+from . import audio, billing, chat, images, messages, mj, responses
 from . import models as models_routes
 from .audio import AudioMixin
+from .billing import BillingMixin
+from .chaos import ChaosMixin
 from .errors import (
     REQUEST_ID_HEADER,
     GatewayError,
@@ -62,8 +64,8 @@ def _strip_bearer(value: str) -> str:
     return value
 
 
-class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin):
-    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images, responses, messages)
+class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMixin):
+    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images, responses, messages, billing)
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:
         self.api_key = api_key

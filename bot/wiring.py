@@ -45,6 +45,7 @@ class Services:
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
     turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
+    no_drafts: set[int] = field(default_factory=set)  # private chats where sendMessageDraft failed: edits there
     group_admins: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # (chat, user) → is a group admin
 
     @classmethod

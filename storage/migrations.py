@@ -171,4 +171,6 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE usage_daily ADD COLUMN images INTEGER NOT NULL DEFAULT 0",
         "CREATE TABLE bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    # 8: the chat was told once that its model cannot search the web
+    ["ALTER TABLE chat_settings ADD COLUMN search_notice_shown INTEGER NOT NULL DEFAULT 0"],
 ]

@@ -66,3 +66,4 @@ class ChatSettings:
     web_search: bool = False
     tools: bool = True
     language: str | None = None  # None: the user's Telegram language
+    search_notice_shown: bool = False

@@ -19,6 +19,7 @@ SETTABLE = frozenset(
         "web_search",
         "tools",
         "language",
+        "search_notice_shown",
     }
 )
 
@@ -31,7 +32,7 @@ class ChatSettingsRepository:
         async with self._db.read() as conn:
             async with conn.execute(
                 "SELECT model, system_prompt, voice_replies, vision_notice_shown, api_format, thinking, "
-                "thinking_level, web_search, tools, language FROM chat_settings "
+                "thinking_level, web_search, tools, language, search_notice_shown FROM chat_settings "
                 "WHERE chat_id = ? AND thread_id = ?",
                 (chat.chat_id, chat.thread_id),
             ) as cursor:
@@ -49,6 +50,7 @@ class ChatSettingsRepository:
             web_search=bool(row["web_search"]),
             tools=bool(row["tools"]),
             language=row["language"],
+            search_notice_shown=bool(row["search_notice_shown"]),
         )
 
     async def _upsert(self, chat: ChatKey, column: str, value: str | int | None) -> None:

@@ -23,11 +23,21 @@ from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
 from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
-from .events import AnswerImages, ImagesSkipped, LimitHit, ModelSwitched, TurnDone, TurnEvent, TurnFailed, TurnStarted
+from .events import (
+    AnswerImages,
+    ImagesSkipped,
+    LimitHit,
+    ModelSwitched,
+    SearchUnavailable,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+)
 from .formats import FormatChooser
 from .images import inspect_image_async
 from .limits import DailyLimits
-from .models import calls_tools
+from .models import calls_tools, searches_in_chat
 from .tools import ToolBudget, ToolRegistry
 from .usage_report import UsageReport, usage_report
 from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
@@ -221,6 +231,10 @@ class ConversationService:
             yield LimitHit(reached, answer_row)
             return
         request = await self._request(model, settings, build_messages(system_prompt, history, images.by_file_id))
+        if settings.web_search and not request.web_search and not settings.search_notice_shown:
+            await self._storage.settings.set(chat, "search_notice_shown", 1)
+            found = await self._formats.search_models() if self._formats is not None else []
+            yield SearchUnavailable(model, tuple(found))
         images.by_file_id.clear()  # the request holds the only copy now
         progress = Progress()
         started = time.monotonic()
@@ -240,7 +254,8 @@ class ConversationService:
                 await self._storage.conversations.refuse_images(images.message_ids)
             self._log(chat, model, progress, started, f"error:{error.kind}")
             shown = display_text(progress.text)
-            yield TurnFailed(error.kind, error.message, model, error.request_id, error.status, shown, answer_row)
+            kind = ErrorKind.VISION_REFUSED if images.message_ids and refused_for_images(error) else error.kind
+            yield TurnFailed(kind, error.message, model, error.request_id, error.status, shown, answer_row)
             return
         async for event in self._done(chat, user_id, answer_row, model, progress, stop.is_set(), started, images):
             yield event
@@ -269,7 +284,10 @@ class ConversationService:
                 return
             if images.message_ids:  # an empty answer to a request with images: the images are the likely cause
                 await self._storage.conversations.refuse_images(images.message_ids)
-            yield TurnFailed(ErrorKind.TRUNCATED, "empty answer", model, answer_id=answer_row)
+                reason = "empty answer to a request with images"
+                yield TurnFailed(ErrorKind.VISION_REFUSED, reason, model, answer_id=answer_row)
+                return
+            yield TurnFailed(ErrorKind.EMPTY_ANSWER, "the model returned an empty answer", model, answer_id=answer_row)
             return
         shown = await self._media.collect(progress.text)
         yield TurnDone(
@@ -302,7 +320,8 @@ class ConversationService:
             tools=self._tools.specs() if settings.tools and calls_tools(model) else (),
             reasoning_effort=settings.thinking_level if thinking and api_format != "messages" else None,
             thinking_budget=budget,
-            web_search=settings.web_search and api_format == "responses",
+            web_search=settings.web_search
+            and (api_format == "responses" or (api_format == "chat" and searches_in_chat(model))),
             mcp_servers=self._mcp_servers if api_format == "messages" else (),
         )
 

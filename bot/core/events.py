@@ -25,6 +25,14 @@ class LimitHit:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchUnavailable:
+    """Web search is on, but this model cannot search in the format it is spoken to (said once per chat)."""
+
+    model: str
+    can_search: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ImagesSkipped:
     """Images of the conversation that are not readable images were left out (and will not be sent again)."""
 
@@ -119,4 +127,5 @@ TurnEvent = (
     | Sources
     | ImagesSkipped
     | LimitHit
+    | SearchUnavailable
 )

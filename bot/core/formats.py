@@ -33,6 +33,12 @@ class FormatChooser:
         self._catalog = catalog
         self._mapping = mapping
 
+    async def search_models(self) -> list[str]:
+        try:
+            return await self._catalog.search_models()
+        except WenwenError:
+            return []
+
     async def choose(self, model: str, override: str | None, *, web_search: bool) -> ApiFormat:
         if override in FORMATS:
             return override

@@ -21,6 +21,11 @@ _NOT_CHAT_ENDPOINTS = {"image-generation", "embeddings", "jina-rerank", "openai-
 _NO_TOOLS = re.compile(r"(reasoner|deepseek-r1|qwq|o1-mini|o1-preview|-thinking$|search)", re.IGNORECASE)
 
 
+def searches_in_chat(model: str) -> bool:
+    """Models that search the web from chat completions (`web_search_options`), e.g. gpt-4o-search-preview."""
+    return "search-preview" in model.lower()
+
+
 def calls_tools(model: str) -> bool:
     return not _NO_TOOLS.search(model)
 
@@ -63,6 +68,15 @@ class ModelCatalog:
     async def chat_models(self) -> list[str]:
         await self._refresh()
         return sorted({m.id for m in self._models if is_chat_model(m)})
+
+    async def search_models(self) -> list[str]:
+        """Chat models that can search the web: served in the Responses format, or *-search-preview."""
+        await self._refresh()
+        return sorted(
+            m.id
+            for m in self._models
+            if is_chat_model(m) and ("openai-response" in (m.supported_endpoint_types or []) or searches_in_chat(m.id))
+        )
 
     async def endpoint_types(self, model: str) -> set[str]:
         """The formats the gateway says it serves the model in (empty when it does not say)."""

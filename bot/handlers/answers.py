@@ -16,6 +16,7 @@ from bot.core.events import (
     LimitHit,
     ModelSwitched,
     ReasoningDelta,
+    SearchUnavailable,
     Sources,
     ToolStep,
     TurnDone,
@@ -100,12 +101,14 @@ async def render_turn(svc: Services, bot: Bot, place: AnswerPlace, events: Async
     Returns the answer's text when it completed. Nothing is shown when the turn has nothing to
     answer (a follow-up whose messages an earlier turn already answered)."""
     io = TelegramText(bot, place.target)
+    chat_id = place.target.chat_id
     stream = StreamingReply(
         io,
-        use_drafts=place.private,
+        use_drafts=place.private and chat_id not in svc.no_drafts,
         interval=svc.settings.stream_interval_private if place.private else svc.settings.stream_interval_group,
         stop_markup=stop_keyboard(place.lang),
     )
+    stream.on_drafts_refused = lambda: svc.no_drafts.add(chat_id)
     painter = LivePainter(stream)
     try:
         return await _show_events(svc, io, stream, painter, events, place.lang)
@@ -130,6 +133,9 @@ async def _show_events(
         elif isinstance(event, LimitHit):
             await io.send(limit_text(lang, event.reached), [])
             await svc.conversations.mark_delivered(event.answer_id)
+        elif isinstance(event, SearchUnavailable):
+            models = ", ".join(event.can_search[:8]) or "—"
+            await io.send(t(lang, "search.unavailable", model=event.model, models=models), [])
         elif isinstance(event, ImagesSkipped):
             await io.send(t(lang, "vision.unreadable", count=event.count), [])
         elif isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):

@@ -11,7 +11,7 @@ from bot.i18n import t
 from bot.render import callback_data
 from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
 from bot.render.telegram_io import clip
-from bot.wenwen import WenwenError
+from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, command_argument, edit_pressed, language, reply, services, text_for
 from .governance import group_admins_only
@@ -36,7 +36,7 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await svc.conversations.set_model(chat, wanted)
             await reply(update, context, "model.set", model=wanted)
         else:
-            await reply(update, context, "model.list_failed", reason=error.message)
+            await reply(update, context, "model.list_failed", reason=list_failure(update, context, error))
         return
     if wanted:
         match = next((m for m in models if m.lower() == wanted.lower()), None)
@@ -49,12 +49,22 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _send_picker(update, context, models)
 
 
+def list_failure(update: Update, context: ContextTypes.DEFAULT_TYPE, error: WenwenError) -> str:
+    """Why the model list could not be loaded, in words a user can act on."""
+    lang = language(update, context)
+    if error.kind == ErrorKind.INVALID_KEY:
+        return t(lang, "model.list_key")
+    if error.kind == ErrorKind.NETWORK:
+        return t(lang, "model.list_unreachable")
+    return error.message
+
+
 async def show_model_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The picker on its own (from the /settings menu)."""
     try:
         models = await services(context).catalog.chat_models()
     except WenwenError as error:
-        await reply(update, context, "model.list_failed", reason=error.message)
+        await reply(update, context, "model.list_failed", reason=list_failure(update, context, error))
         return
     await _send_picker(update, context, models)
 

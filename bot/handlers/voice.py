@@ -12,7 +12,7 @@ from bot.core.conversation import UserTurn
 from bot.core.limits import DailyLimitReached
 from bot.core.media import transcription_filename
 from bot.i18n import t
-from bot.render.errors import failure_text, limit_text
+from bot.render.errors import limit_text, transcription_failure_text
 from bot.wenwen import WenwenError
 from bot.wenwen.media import TRANSCRIBE_LIMIT
 
@@ -65,7 +65,7 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     except WenwenError as error:
         log.info("transcription failed: %s", error)
-        await message.reply_text(failure_text(lang, error), do_quote=True)
+        await message.reply_text(transcription_failure_text(lang, error), do_quote=True)
         return
     if not transcript:
         await message.reply_text(t(lang, "voice.empty"), do_quote=True)

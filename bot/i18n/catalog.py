@@ -97,8 +97,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "这个列表已过期，请重新发送 /model。",
     },
     "model.list_failed": {
-        "en": "Could not load the model list: {reason}\nYou can still set one with /model <name>.",
-        "zh": "无法获取模型列表：{reason}\n你仍可以用 /model <名称> 直接设置。",
+        "en": "Could not load the model list: {reason}\nYou can still set one with /model &lt;name&gt;.",
+        "zh": "无法获取模型列表：{reason}\n你仍可以用 /model &lt;名称&gt; 直接设置。",
     },
     "model.prev": {"en": "◀ Prev", "zh": "◀ 上一页"},
     "model.next": {"en": "Next ▶", "zh": "下一页 ▶"},
@@ -185,6 +185,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "✂️ The answer was cut off by the gateway. Send /retry to get it again.",
         "zh": "✂️ 回答被网关中断了。发送 /retry 重新获取。",
     },
+    "error.empty_answer": {
+        "en": "🫥 {model} returned an empty answer. Send /retry, or pick another model with /model.",
+        "zh": "🫥 {model} 返回了空回答。请发送 /retry 重试，或用 /model 换一个模型。",
+    },
+    "error.vision_refused": {
+        "en": "👁 {model} cannot take the images in this chat, so I will not send them to it again. "
+        "Pick a model that sees images with /model (or the bot's owner can set VISION_MODEL), "
+        "then send the photo again.",
+        "zh": "👁 {model} 无法处理本对话中的图片，之后不会再发送给它。请用 /model 选择支持图片的模型"
+        "（或由管理员设置 VISION_MODEL），然后重新发送图片。",
+    },
+    "error.transcription": {
+        "en": "🎤 The recording could not be transcribed: {detail}\nSend it as a voice note or a common audio file "
+        "(mp3, m4a, ogg, wav); if it keeps failing, the bot's owner should check TRANSCRIBE_MODEL.",
+        "zh": "🎤 无法识别这段录音：{detail}\n请以语音消息或常见音频格式（mp3、m4a、ogg、wav）发送；"
+        "如果一直失败，请管理员检查 TRANSCRIBE_MODEL。",
+    },
+    "model.list_key": {"en": "the gateway refused the bot's API key", "zh": "网关拒绝了机器人的 API 密钥"},
+    "model.list_unreachable": {"en": "the gateway cannot be reached", "zh": "无法连接网关"},
     "error.request_id": {"en": "Request id: {request_id}", "zh": "请求 ID：{request_id}"},
     "error.internal": {
         "en": "😵 Something went wrong on my side. Please try again; if it keeps happening, tell the bot's owner.",

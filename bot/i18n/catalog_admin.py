@@ -20,12 +20,13 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
         "额度将于 {reset} 重置（还有 {hours} 小时 {minutes} 分钟）。",
     },
     "admin.allow_usage": {
-        "en": "Send /allow <user id> (a negative id allows a whole group), or reply /allow to the user's message.",
-        "zh": "发送 /allow <用户 ID>（负数 ID 表示允许整个群组），或回复该用户的消息并发送 /allow。",
+        "en": "Send /allow &lt;user id&gt; (a negative id allows a whole group), "
+        "or reply /allow to the user's message.",
+        "zh": "发送 /allow &lt;用户 ID&gt;（负数 ID 表示允许整个群组），或回复该用户的消息并发送 /allow。",
     },
     "admin.deny_usage": {
-        "en": "Send /deny <user id>, or reply /deny to the user's message. /allow lifts it.",
-        "zh": "发送 /deny <用户 ID>，或回复该用户的消息并发送 /deny。使用 /allow 可解除。",
+        "en": "Send /deny &lt;user id&gt;, or reply /deny to the user's message. /allow lifts it.",
+        "zh": "发送 /deny &lt;用户 ID&gt;，或回复该用户的消息并发送 /deny。使用 /allow 可解除。",
     },
     "admin.allowed": {"en": "✅ User {subject} can use the bot now.", "zh": "✅ 用户 {subject} 现在可以使用机器人了。"},
     "admin.allowed_group": {
@@ -41,10 +42,10 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{subject} 是管理员（ADMIN_USER_IDS），无法屏蔽。",
     },
     "admin.limit_usage": {
-        "en": "Send /limit <user id> requests|tokens|images <number>|off|default, or /limit <user id> to see them. "
-        "Replying to the user's message works without the id.",
-        "zh": "发送 /limit <用户 ID> requests|tokens|images <数量>|off|default，或发送 /limit <用户 ID> 查看。"
-        "回复该用户的消息时可省略 ID。",
+        "en": "Send /limit &lt;user id&gt; requests|tokens|images &lt;number&gt;|off|default, "
+        "or /limit &lt;user id&gt; to see them. Replying to the user's message works without the id.",
+        "zh": "发送 /limit &lt;用户 ID&gt; requests|tokens|images &lt;数量&gt;|off|default，"
+        "或发送 /limit &lt;用户 ID&gt; 查看。回复该用户的消息时可省略 ID。",
     },
     "limit.title": {"en": "📏 <b>Daily limits of {subject}</b>", "zh": "📏 <b>{subject} 的每日额度</b>"},
     "limit.default": {"en": "{value} (the default)", "zh": "{value}（默认）"},

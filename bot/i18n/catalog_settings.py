@@ -25,4 +25,9 @@ SETTINGS_MESSAGES: dict[str, dict[str, str]] = {
     "value.en": {"en": "English", "zh": "English"},
     "value.zh": {"en": "中文", "zh": "中文"},
     "settings.saved": {"en": "Saved", "zh": "已保存"},
+    "search.unavailable": {
+        "en": "🔎 Web search is on, but {model} cannot search the web here. Models that can: {models}. "
+        "Switch with /model.",
+        "zh": "🔎 已开启联网搜索，但 {model} 在这里无法联网搜索。可以搜索的模型：{models}。请用 /model 切换。",
+    },
 }

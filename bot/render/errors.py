@@ -13,8 +13,8 @@ from bot.wenwen import ErrorKind, WenwenError
 def error_text(lang: str, kind: ErrorKind, message: str, *, model: str = "", request_id: str | None = None) -> str:
     if kind == ErrorKind.BAD_REQUEST:
         text = t(lang, "error.bad_request", detail=message[:300])
-    elif kind == ErrorKind.MODEL_UNAVAILABLE:
-        text = t(lang, "error.model_unavailable", model=model or "?")
+    elif kind in (ErrorKind.MODEL_UNAVAILABLE, ErrorKind.EMPTY_ANSWER, ErrorKind.VISION_REFUSED):
+        text = t(lang, f"error.{kind.value}", model=model or "?")
     elif f"error.{kind.value}" in MESSAGES:
         text = t(lang, f"error.{kind.value}")
     else:
@@ -49,3 +49,10 @@ def speech_failure_text(lang: str, error: WenwenError) -> str:
     if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.QUOTA, ErrorKind.RATE_LIMITED):
         return error_text(lang, error.kind, error.message, request_id=error.request_id)
     return t(lang, "voice.tts_failed", reason=error.message[:300] or str(error.status or "?"))
+
+
+def transcription_failure_text(lang: str, error: WenwenError) -> str:
+    """Why a recording could not be transcribed: the gateway's own words, and advice that fits."""
+    if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.QUOTA, ErrorKind.RATE_LIMITED, ErrorKind.MODEL_UNAVAILABLE):
+        return error_text(lang, error.kind, error.message, request_id=error.request_id)
+    return t(lang, "error.transcription", detail=error.message[:300] or str(error.status or "?"))

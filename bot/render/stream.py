@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from .markdown import Chunk, render_pieces, split, tail
 from .telegram_io import TelegramText, retry_seconds
@@ -52,6 +52,8 @@ class StreamingReply:
         self._last_sent_at = 0.0
         # told the ids each time a new message starts showing the answer (so a restart can close it)
         self.on_new_message: Callable[[list[int]], Awaitable[None]] | None = None
+        # told once when drafts fail here (the chat then streams by edits for the process's lifetime)
+        self.on_drafts_refused: Callable[[], None] | None = None
 
     @property
     def message_ids(self) -> list[int]:
@@ -68,10 +70,13 @@ class StreamingReply:
                 await self._io.bot.send_chat_action(
                     self._io.target.chat_id, ChatAction.TYPING, message_thread_id=self._io.target.thread_id
                 )
-        except BadRequest as error:
-            self._fall_back_to_edits(error)
+        except RetryAfter as error:
+            log.info("flood control before the first preview: %s", error)
         except TelegramError as error:
-            log.info("could not show the typing state: %s", error)
+            if self._use_drafts:
+                self._fall_back_to_edits(error)
+            else:
+                log.info("could not show the typing state: %s", error)
 
     async def update(self, content: str | Chunk) -> None:
         """The answer so far (Markdown, or already rendered text + entities); shown when the throttle allows."""
@@ -92,15 +97,12 @@ class StreamingReply:
         except RetryAfter as error:
             self._next_at = self._clock() + retry_seconds(error)
             log.info("flood control: live preview paused for %.0f s", retry_seconds(error))
-        except BadRequest as error:
-            self._next_at = self._clock() + self._interval
-            if self._use_drafts:
-                self._fall_back_to_edits(error)
-            else:
-                log.warning("live preview edit refused: %s", error.message)
         except TelegramError as error:
             self._next_at = self._clock() + self._interval
-            log.warning("live preview failed: %s", error)
+            if self._use_drafts:  # 400, 404 "method not found", 5xx: drafts do not work here, edits may
+                self._fall_back_to_edits(error)
+            else:
+                log.warning("live preview failed: %s", error)
 
     async def keepalive(self) -> None:
         """Drafts vanish after ~30 s: repeat the last one while the model is quiet (thinking)."""
@@ -197,11 +199,13 @@ class StreamingReply:
         except TelegramError as error:
             log.info("could not delete a leftover preview message: %s", error)
 
-    def _fall_back_to_edits(self, error: BadRequest) -> None:
+    def _fall_back_to_edits(self, error: TelegramError) -> None:
         if self._use_drafts:
             log.info("drafts refused (%s); streaming by edits instead", error.message)
             self._use_drafts = False
             self._next_at = 0.0
+            if self.on_drafts_refused is not None:
+                self.on_drafts_refused()
 
 
 class LivePainter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from enum import StrEnum
@@ -26,6 +27,8 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     BANNED = "banned"
     QUEUE_FULL = "queue_full"
+    EMPTY_ANSWER = "empty_answer"  # the stream ended normally with no text
+    VISION_REFUSED = "vision_refused"  # the model (or gateway) will not take the request's images
 
 
 class WenwenError(Exception):
@@ -100,16 +103,38 @@ def _split_request_id(message: str) -> tuple[str, str | None]:
     return message[: match.start()].strip(), match.group(1).strip()
 
 
+def _unwrap(message: str) -> str:
+    """A message that is itself an error object, JSON or a Python repr (LiteLLM passes upstream bodies on
+    that way: "{'error': 'Invalid file format'}"), becomes the words inside it."""
+    text = message.strip()
+    if not (text.startswith("{") and text.endswith("}")) or len(text) > 10_000:
+        return message
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            inner = parse(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        found, _, _ = _extract(inner)
+        return found or message
+    return message
+
+
 def _extract(body: Any) -> tuple[str, str | None, str | None]:
-    """(message, code, type) from the OpenAI, Claude, MJ and task envelopes."""
+    """(message, code, type) from the OpenAI, Claude, MJ, task and FastAPI (`detail`) envelopes."""
     if not isinstance(body, dict):
         return "", None, None
     inner = body.get("error")
     if isinstance(inner, dict):  # OpenAI {"error":{…}} and Claude {"type":"error","error":{…}}
         code = inner.get("code")
-        return str(inner.get("message") or ""), None if code in (None, "") else str(code), inner.get("type")
+        message = _unwrap(str(inner.get("message") or ""))
+        return message, None if code in (None, "") else str(code), inner.get("type")
     if isinstance(inner, str):  # {"error":"midjourney_task_not_found"}
-        return inner, None, None
+        return _unwrap(inner), None, None
+    detail = body.get("detail")
+    if isinstance(detail, str):  # FastAPI servers (LiteLLM, whisper and TTS servers): {"detail": "Not Found"}
+        return detail, None, None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):  # {"detail": [{"msg": …}]}
+        return str(detail[0].get("msg") or ""), None, None
     if "description" in body:  # Midjourney {"description":…,"type":…,"code":4}
         return str(body.get("description") or ""), str(body.get("code")), body.get("type")
     if "message" in body:  # task {"code":…,"message":…,"data":null}
@@ -117,13 +142,28 @@ def _extract(body: Any) -> tuple[str, str | None, str | None]:
     return "", None, None
 
 
+# How gateways say "no such model here": new-api, LiteLLM ("Invalid model name passed in model=…"),
+# OpenAI ("The model `x` does not exist"), vLLM/llama.cpp ("model … not found").
+_MODEL_GONE = re.compile(
+    r"model_not_found|invalid model name|no available channel|无可用渠道|unknown model|"
+    r"model\W.{0,80}(does not exist|not found|not supported|is not available)",
+    re.IGNORECASE,
+)
+# How they say "this key is not accepted" (new-api's 无效的令牌, LiteLLM's "invalid proxy server token").
+_KEY_REFUSED = re.compile(
+    r"invalid[_ ](api[_ ])?key|incorrect api key|invalid token|invalid bearer token|token not found|"
+    r"authentication error|unauthori[sz]ed|无效的令牌|令牌.{0,6}(过期|禁用|不存在)|api key",
+    re.IGNORECASE,
+)
+
+
 def classify(status: int | None, message: str, code: str | None) -> ErrorKind:
     text = f"{message} {code or ''}".lower()
     if code in ("insufficient_user_quota", "pre_consume_token_quota_failed") or "额度" in text or "quota" in text:
         return ErrorKind.QUOTA
-    if code == "model_not_found" or "无可用渠道" in text or "model_not_found" in text:
+    if _MODEL_GONE.search(text):
         return ErrorKind.MODEL_UNAVAILABLE
-    if status == 401:
+    if status == 401 or (status in (None, 400, 403) and _KEY_REFUSED.search(text)):
         return ErrorKind.INVALID_KEY
     if status == 403:
         return ErrorKind.MODEL_UNAVAILABLE if "无权访问模型" in text else ErrorKind.FORBIDDEN
@@ -152,6 +192,7 @@ def error_from_response(status: int, body: bytes, headers: dict[str, str] | Any)
         message = re.sub(r"<[^>]+>", " ", text)
         message = " ".join(message.split())[:300] or f"HTTP {status}"
     message, text_id = _split_request_id(message)
+    message = _unwrap(message)
     return WenwenError(
         message,
         status=status,
@@ -166,5 +207,6 @@ def error_from_stream_object(obj: dict[str, Any], request_id: str | None) -> Wen
     """A `data: {"error": …}` frame in the middle of a 200 stream."""
     message, code, error_type = _extract(obj)
     message, text_id = _split_request_id(message or "upstream error")
+    message = _unwrap(message)
     kind = classify(None, message, code)
     return WenwenStreamError(message, request_id=request_id or text_id, code=code, error_type=error_type, kind=kind)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .errors import WenwenError, WenwenNetworkError, error_from_response
+from .errors import ErrorKind, WenwenError, WenwenNetworkError, error_from_response
 from .public_fetch import Origin, PublicFetcher
 
 log = logging.getLogger("bot.wenwen")
@@ -42,6 +42,7 @@ class GatewayHttp:
     ) -> None:
         self.retries = retries
         self._sleep = sleep
+        self._key_refusal_logged = False
         self._api_key = api_key
         self._origin = Origin.of(base_url)
         # Links from anywhere but the gateway (model answers, upstream CDNs) go through the SSRF guard, keyless
@@ -70,6 +71,7 @@ class GatewayHttp:
             try:
                 return await attempt()
             except WenwenError as error:
+                self._note_key_refusal(error)
                 wait = BACKOFF[min(number, len(BACKOFF) - 1)]
                 out_of_time = time.monotonic() - started + wait > RETRY_BUDGET
                 if not error.retryable or number >= allowed or out_of_time:
@@ -77,6 +79,16 @@ class GatewayHttp:
                 log.warning("wenwen call failed (%s), retry %d/%d", error, number + 1, allowed)
             await self._sleep(wait)
         raise AssertionError("unreachable")
+
+    def _note_key_refusal(self, error: WenwenError) -> None:
+        """The owner must hear it once, plainly, when the gateway refuses WENWEN_API_KEY (users are told too)."""
+        if error.kind == ErrorKind.INVALID_KEY and not self._key_refusal_logged:
+            self._key_refusal_logged = True
+            log.error(
+                "the gateway refused WENWEN_API_KEY (%s): check the key in the wenwen console; "
+                "every request will fail until it is fixed",
+                error,
+            )
 
     @staticmethod
     def network_error(error: httpx.HTTPError) -> WenwenNetworkError:

@@ -167,7 +167,7 @@ class ChatRequest:
     tools: tuple[ToolSpec, ...] = ()
     reasoning_effort: str | None = None  # OpenAI formats: low|medium|high
     thinking_budget: int | None = None  # Anthropic: thinking.budget_tokens
-    web_search: bool = False  # Responses only
+    web_search: bool = False  # Responses: the web_search tool; chat completions: web_search_options
     mcp_servers: tuple[McpServer, ...] = ()  # Anthropic only
 
     def to_wire(self, *, stream: bool) -> dict[str, Any]:
@@ -191,6 +191,8 @@ class ChatRequest:
             ]
         if self.reasoning_effort:
             body["reasoning_effort"] = self.reasoning_effort
+        if self.web_search:  # the *-search-preview models (wenwen's "web search (chat)")
+            body["web_search_options"] = {}
         if self.extra:
             body.update(self.extra)
         return body

@@ -34,14 +34,14 @@ async def test_claude_models_speak_anthropic_messages(tg: FakeTelegram, ww: Fake
     assert request.headers["x-api-key"] == API_KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
     assert request.json["system"] == [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
-    assert request.json["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Say hello in French"}]}]
+    assert request.json["messages"] == [{"role": "user", "content": "Say hello in French"}]  # text: a plain string
     assert request.json["max_tokens"] >= 1
     assert last_text(tg) == "Bonjour Alice."
     assert not ww.requests_to("/v1/chat/completions")
     await ask(tg, "And in German?", 4)
     history = ww.requests_to("/v1/messages")[1].json["messages"]
     assert history[1]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # the cached prefix ends here
-    assert "cache_control" not in history[-1]["content"][-1]
+    assert history[-1]["content"] == "And in German?"  # the newest turn: plain, not a cache breakpoint
 
 
 async def test_web_search_uses_responses_and_lists_the_sources(
@@ -66,10 +66,7 @@ async def test_web_search_uses_responses_and_lists_the_sources(
     await ask(tg, "Where are the 2024 Olympics?", 3)
     [request] = ww.requests_to("/v1/responses")
     assert {"type": "web_search_preview"} in request.json["tools"]
-    assert request.json["input"][-1] == {
-        "role": "user",
-        "content": [{"type": "input_text", "text": "Where are the 2024 Olympics?"}],
-    }
+    assert request.json["input"][-1] == {"role": "user", "content": "Where are the 2024 Olympics?"}
     assert "previous_response_id" not in request.json
     final = [m for m in tg.chat_messages(ALICE) if m.kind == "text"][-1]
     assert final.text.startswith("🔎 Searched the web: Where are the 2024 Olympics?\n\nParis hosts the 2024 Olympics.")

@@ -585,10 +585,10 @@ def test_responses_body_items() -> None:
             "role": "user",
             "content": [{"type": "input_text", "text": "What is this?"}, {"type": "input_image", "image_url": PNG}],
         },
-        {"role": "assistant", "content": [{"type": "output_text", "text": "Let me check."}]},
+        {"role": "assistant", "content": "Let me check."},  # text-only content is a plain string
         {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Paris"}'},
         {"type": "function_call_output", "call_id": "call_1", "output": "Sunny"},
-        {"role": "user", "content": [{"type": "input_text", "text": "And tomorrow?"}]},
+        {"role": "user", "content": "And tomorrow?"},
     ]
     assert wire["tools"] == [
         {"type": "function", "name": "get_weather", "description": "Weather", "parameters": WEATHER.parameters},
@@ -600,7 +600,7 @@ def test_responses_body_minimal() -> None:
     wire = responses.body(ChatRequest("gpt-4.1", [ChatMessage("user", "hi")], api_format="responses"))
     assert wire == {
         "model": "gpt-4.1",
-        "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+        "input": [{"role": "user", "content": "hi"}],
         "stream": True,
         "store": False,
     }
@@ -666,7 +666,7 @@ def test_messages_body_parallel_tool_results_join_one_user_turn() -> None:
     ]
     wire = messages.body(ChatRequest("claude", history))
     assert wire["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "go"}]},
+        {"role": "user", "content": "go"},
         {
             "role": "assistant",
             "content": [

@@ -43,13 +43,21 @@ def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
+    """Plain text stays a string (some servers behind Anthropic-format proxies fail on blocks); blocks only
+    for images and tool data."""
     if message.role == "tool":
         result = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": text_of(message.content)}
         return {"role": "user", "content": [result]}
+    if isinstance(message.content, str) and not message.tool_calls:
+        return {"role": message.role, "content": message.content}
     blocks = _blocks(message.content)
     for call in message.tool_calls:
         blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.parsed_arguments()})
     return {"role": message.role, "content": blocks}
+
+
+def _as_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _blocks(content) if isinstance(content, str) else content
 
 
 def _merged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -57,7 +65,12 @@ def _merged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
     for message in messages:
         if merged and merged[-1]["role"] == message["role"]:
-            merged[-1] = {"role": message["role"], "content": merged[-1]["content"] + message["content"]}
+            previous = merged[-1]["content"]
+            if isinstance(previous, str) and isinstance(message["content"], str):
+                content: str | list[dict[str, Any]] = f"{previous}\n\n{message['content']}"
+            else:
+                content = _as_blocks(previous) + _as_blocks(message["content"])
+            merged[-1] = {"role": message["role"], "content": content}
         else:
             merged.append(message)
     return merged
@@ -72,9 +85,11 @@ def body(request: ChatRequest) -> dict[str, Any]:
         "stream": True,
         "messages": _merged([_message(m) for m in request.messages if m.role != "system"]),
     }
+    caching = request.model.lower().startswith("claude")  # cache breakpoints are Anthropic's own feature
     if system:
-        wire["system"] = [{"type": "text", "text": system, "cache_control": CACHE}]
-    _mark_cached_prefix(wire["messages"])
+        wire["system"] = [{"type": "text", "text": system, "cache_control": CACHE}] if caching else system
+    if caching:
+        _mark_cached_prefix(wire["messages"])
     if request.thinking_budget:
         budget = max(1024, request.thinking_budget)
         wire["max_tokens"] = max(max_tokens, budget + 1024)  # the budget must stay below max_tokens
@@ -95,8 +110,9 @@ def _mark_cached_prefix(messages: list[dict[str, Any]]) -> None:
     """Prompt caching: the history before the newest question is resent verbatim every turn, so it is
     marked as a cache breakpoint (Anthropic ignores the mark below its minimum prompt length)."""
     if len(messages) >= 3 and messages[-2]["content"]:
-        blocks = messages[-2]["content"]
+        blocks = _as_blocks(messages[-2]["content"])
         blocks[-1] = {**blocks[-1], "cache_control": CACHE}
+        messages[-2]["content"] = blocks
 
 
 def headers(request: ChatRequest) -> dict[str, str]:
@@ -104,6 +120,17 @@ def headers(request: ChatRequest) -> dict[str, str]:
     if request.mcp_servers:
         extra["anthropic-beta"] = MCP_BETA
     return extra
+
+
+def _tokens(usage: dict[str, Any], name: str) -> int:
+    """A token count as any gateway reports it (int, float, numeric string; cache reads count as prompt)."""
+    total = 0
+    for key in (name, "cache_read_input_tokens", "cache_creation_input_tokens") if name == "input_tokens" else (name,):
+        try:
+            total += int(float(usage.get(key) or 0))
+        except (TypeError, ValueError):
+            continue
+    return total
 
 
 class Parser:
@@ -121,7 +148,7 @@ class Parser:
         kind = raw.get("type") or event
         if kind == "message_start":
             usage = (raw.get("message") or {}).get("usage") or {}
-            self._input_tokens = int(usage.get("input_tokens") or 0)
+            self._input_tokens = _tokens(usage, "input_tokens")
         elif kind == "content_block_start":
             return self._start(int(raw.get("index") or 0), raw.get("content_block") or {})
         elif kind == "content_block_delta":
@@ -133,7 +160,9 @@ class Parser:
             self._stop = str(delta.get("stop_reason") or self._stop or "end_turn")
             usage = raw.get("usage") or {}
             if usage:
-                return [UsageReport(self._input_tokens, int(usage.get("output_tokens") or 0))]
+                # Some gateways send input_tokens 0 in message_start and the real count here: take the largest.
+                prompt = max(self._input_tokens, _tokens(usage, "input_tokens"))
+                return [UsageReport(prompt, _tokens(usage, "output_tokens"))]
         elif kind == "message_stop":
             self._stop = self._stop or "end_turn"
         elif kind == "error":

@@ -25,9 +25,10 @@ from ..types import (
 from .common import load, text_of
 
 
-def _user_content(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _user_content(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """Plain text stays a string (servers behind some proxies fail on parts); parts only with images."""
     if isinstance(content, str):
-        return [{"type": "input_text", "text": content}]
+        return content
     parts: list[dict[str, Any]] = []
     for part in content:
         if part.get("type") == "image_url":
@@ -44,7 +45,7 @@ def _items(message: ChatMessage) -> list[dict[str, Any]]:
         return [{"type": "function_call_output", "call_id": message.tool_call_id, "output": text_of(message.content)}]
     items: list[dict[str, Any]] = []
     if text_of(message.content):
-        items.append({"role": "assistant", "content": [{"type": "output_text", "text": text_of(message.content)}]})
+        items.append({"role": "assistant", "content": text_of(message.content)})
     for call in message.tool_calls:
         items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments})
     return items

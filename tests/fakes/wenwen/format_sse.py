@@ -61,6 +61,8 @@ class Reply:
     citations: list[dict[str, Any]] | None = None  # Responses only: [{"url", "title", optional start/end_index}]
     thinking_signature: str = "sig"  # /v1/messages: the signature_delta closing the thinking block
     responses_failed: bool = False  # Responses: send mid_stream_error as response.failed, not an error event
+    # /v1/messages: input_tokens 0 in message_start and the real count only in message_delta (some gateways)
+    late_usage: bool = False
 
 
 def split_text(text: str, chunks: int | None) -> list[str]:

@@ -147,6 +147,8 @@ class _MessagesRun(FormatRun):
     async def stream_events(self) -> None:
         usage = self._usage()
         start_usage = {**usage, "output_tokens": 1}
+        if self.reply.late_usage:
+            start_usage["input_tokens"] = 0
         message = {
             "id": self.id,
             "type": "message",
@@ -169,7 +171,8 @@ class _MessagesRun(FormatRun):
         if self.ends_early:
             return await self._end_early()
         delta = {"stop_reason": self.stop_reason, "stop_sequence": None}
-        await self.emit("message_delta", delta=delta, usage={"output_tokens": usage["output_tokens"]})
+        late = {"input_tokens": usage["input_tokens"]} if self.reply.late_usage else {}
+        await self.emit("message_delta", delta=delta, usage={"output_tokens": usage["output_tokens"], **late})
         await self.emit("message_stop")
 
     async def _start(self, index: int, block: dict[str, Any]) -> None:

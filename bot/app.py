@@ -17,10 +17,14 @@ from .handlers.recovery import recover_job
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
 from .ordering import PerChatUpdateProcessor
-from .ratelimit import BotRateLimiter
+from .ratelimit import FairRateLimiter
 from .wiring import SERVICES_KEY, Services, services_of
 
 log = logging.getLogger(__name__)
+
+# Recovery after a crash waits this long, so the updates Telegram redelivers (messages sent while the bot
+# was down) are stored first: a question the user has moved past is then seen as passed.
+RECOVERY_DELAY = 3.0
 
 # Asked for explicitly in both modes, so polling and webhook receive the same kinds of update.
 ALLOWED_UPDATES = [
@@ -42,7 +46,7 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
-        .rate_limiter(BotRateLimiter(max_retries=2))
+        .rate_limiter(FairRateLimiter(max_retries=2))
         .concurrent_updates(PerChatUpdateProcessor(admits=access.allows))
         .connect_timeout(10)
         .read_timeout(30)
@@ -68,7 +72,7 @@ async def _post_init(app: Application) -> None:
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
-    app.job_queue.run_once(recover_job, 0, name="recover-answers")
+    app.job_queue.run_once(recover_job, RECOVERY_DELAY, name="recover-answers")
     if settings.low_balance_usd is not None:
         app.job_queue.run_repeating(low_balance_job, interval=CHECK_INTERVAL, first=60, name="low-balance")
     app.job_queue.run_repeating(

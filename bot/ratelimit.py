@@ -1,20 +1,145 @@
-"""Telegram rate limiting: PTB's AIORateLimiter, with live previews kept out of its queue."""
+"""Telegram rate limiting: Telegram's own limits kept by the bot, fairly, so a 429 is the exception.
+
+Telegram allows about 30 messages a second over all chats, 20 a minute in one group, and about one a
+second in one private chat (short bursts are fine). PTB's AIORateLimiter is a token bucket: it lets a
+burst of 30 through and then refills at 30/s, so about 60 messages can land in one second and Telegram
+answers 429 — and each 429 there pauses every chat. Here:
+
+- every message call (sends, edits, deletes of messages) waits for a slot in three sliding windows —
+  the whole bot's second, its chat's window — and no window is ever over its limit;
+- waiting calls are served first come, first served across chats, a final message before any live
+  preview (previews are superseded anyway; they must never delay an answer);
+- a call whose chat has no room steps aside: other chats go on meanwhile (no head-of-line blocking);
+- a 429 that still comes pauses only that chat, for the time Telegram says;
+- drafts, chat actions, button answers and reads are not messages and are not queued.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.ext import AIORateLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
 
-# Drafts and chat actions are previews: each is superseded by the next, Telegram documents no
-# limit for drafts, and queueing them behind every other chat's messages (the global 30/s bucket)
-# made answers arrive tens of seconds late under load (benchmarks/README.md). They still wait
-# while a flood-control pause is in force.
-UNQUEUED = frozenset({"sendMessageDraft", "sendChatAction"})
+log = logging.getLogger(__name__)
+
+PREVIEW = "preview"  # rate_limit_args of a live preview: served after every waiting final message
+
+# Calls that put or change a message in a chat: these are what Telegram counts.
+LIMITED = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendMediaGroup",
+        "sendSticker",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
 
 
-class BotRateLimiter(AIORateLimiter):
+def _server_error(error: NetworkError) -> bool:
+    """PTB's NetworkError for an HTTP error answer (5xx: Telegram did not act), not a transport failure.
+
+    PTB raises BadRequest for 400 and TimedOut / "httpx.…" NetworkErrors when no answer came."""
+    if isinstance(error, BadRequest | TimedOut):
+        return False
+    return not error.message.startswith(("httpx.", "Unknown error in HTTP implementation"))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most `limit` events in any `period` seconds."""
+
+    limit: int
+    period: float
+
+
+GLOBAL = Window(30, 1.0)
+GROUP = Window(20, 60.0)
+PRIVATE = Window(3, 3.0)  # about one a second, a burst of three
+# Places of every window that live previews may not take: a final message always finds room soon.
+PREVIEW_RESERVE = {GLOBAL: 5, GROUP: 5, PRIVATE: 1}
+
+
+class SlidingWindow:
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def free_at(self, now: float, reserve: int = 0) -> float:
+        """When the next event fits (now, if it already does), leaving `reserve` places for others."""
+        while self._times and now - self._times[0] >= self.window.period:
+            self._times.popleft()
+        limit = max(1, self.window.limit - reserve)
+        if len(self._times) < limit:
+            return now
+        return self._times[-limit] + self.window.period
+
+    def take(self, now: float) -> None:
+        self._times.append(now)
+
+    @property
+    def idle(self) -> bool:
+        return not self._times
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    chat_id: int | str
+    preview: bool
+    granted: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class FairRateLimiter(BaseRateLimiter[str]):
+    def __init__(
+        self,
+        *,
+        global_window: Window = GLOBAL,
+        group_window: Window = GROUP,
+        private_window: Window = PRIVATE,
+        max_retries: int = 2,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._global = SlidingWindow(global_window)
+        self._group_window = group_window
+        self._private_window = private_window
+        self._chats: dict[int | str, SlidingWindow] = {}
+        self._paused_until: dict[int | str, float] = {}
+        self._waiting: list[_Waiter] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._max_retries = max_retries
+        self._clock = clock
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -22,9 +147,107 @@ class BotRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in UNQUEUED:
-            await self._retry_after_event.wait()
+        chat_id = data.get("chat_id")
+        if endpoint not in LIMITED or chat_id is None:
             return await callback(*args, **kwargs)
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        preview = rate_limit_args == PREVIEW
+        for attempt in range(self._max_retries + 1):
+            await self._slot(chat_id, preview)
+            try:
+                return await callback(*args, **kwargs)
+            except NetworkError as error:
+                # A 5xx answer means Telegram did not act: safe to send again (a dropped connection is not:
+                # it may have acted, and the caller decides)
+                if not _server_error(error) or attempt == self._max_retries:
+                    raise
+                log.info("Telegram answered %s to %s; sending it again", error.message, endpoint)
+                await asyncio.sleep(0.5 * (attempt + 1))
+            except RetryAfter as error:
+                # `_retry_after` is always a timedelta; the public property warns about its type change
+                seconds = float(error._retry_after.total_seconds())
+                if preview or attempt == self._max_retries:
+                    raise
+                log.info("Telegram asked chat %s to wait %.0f s; only that chat waits", chat_id, seconds)
+                self._paused_until[chat_id] = self._now() + seconds
+        raise AssertionError("unreachable")
+
+    async def _slot(self, chat_id: int | str, preview: bool) -> None:
+        waiter = _Waiter(chat_id, preview)
+        self._waiting.append(waiter)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._serve(), name="telegram-rate-limiter")
+        try:
+            await waiter.granted
+        except asyncio.CancelledError:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+            raise
+
+    def _chat_window(self, chat_id: int | str) -> SlidingWindow:
+        window = self._chats.get(chat_id)
+        if window is None:
+            group = isinstance(chat_id, str) or chat_id < 0
+            window = SlidingWindow(self._group_window if group else self._private_window)
+            self._chats[chat_id] = window
+        return window
+
+    async def _serve(self) -> None:
+        """Grants slots while anything waits: the oldest final that fits, else the oldest preview that fits."""
+        while True:
+            self._wake.clear()
+            wait = self._grant_what_fits()
+            if not self._waiting:
+                self._forget_idle_chats()
+                await self._wake.wait()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(wait, 0.001))
+
+    def _grant_what_fits(self) -> float:
+        """Grant every waiter that fits now; return how long until the next one could."""
+        soonest = float("inf")
+        while True:
+            now = self._now()
+            global_free = self._global.free_at(now)
+            if global_free > now:
+                return global_free - now if self._waiting else soonest
+            chosen: _Waiter | None = None
+            for preview in (False, True):  # finals first, then previews; each first come, first served
+                if preview and self._global.free_at(now, self._reserve(self._global)) > now:
+                    break
+                for waiter in self._waiting:
+                    if waiter.preview != preview or waiter.granted.done():
+                        continue
+                    free = max(self._fits(waiter, now), self._paused_until.get(waiter.chat_id, 0.0))
+                    if free <= now:
+                        chosen = waiter
+                        break
+                    soonest = min(soonest, free - now)
+                if chosen is not None:
+                    break
+            if chosen is None:
+                self._waiting = [w for w in self._waiting if not w.granted.done()]
+                return soonest
+            self._waiting.remove(chosen)
+            self._global.take(now)
+            self._chat_window(chosen.chat_id).take(now)
+            chosen.granted.set_result(None)
+
+    @staticmethod
+    def _reserve(window: SlidingWindow) -> int:
+        return PREVIEW_RESERVE.get(window.window, 0)
+
+    def _fits(self, waiter: _Waiter, now: float) -> float:
+        window = self._chat_window(waiter.chat_id)
+        return window.free_at(now, self._reserve(window) if waiter.preview else 0)
+
+    def _forget_idle_chats(self) -> None:
+        """Windows with nothing in them are dropped, so memory stays flat with many chats."""
+        now = self._now()
+        for chat_id in [c for c, w in self._chats.items() if w.free_at(now) == now and w.idle]:
+            del self._chats[chat_id]
+        for chat_id in [c for c, until in self._paused_until.items() if until <= now]:
+            del self._paused_until[chat_id]

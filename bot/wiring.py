@@ -47,6 +47,7 @@ class Services:
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
     no_drafts: set[int] = field(default_factory=set)  # private chats where sendMessageDraft failed: edits there
     group_admins: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # (chat, user) → is a group admin
+    albums_answered: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # albums of files already answered
 
     @classmethod
     async def create(cls, settings: Settings, access: AccessPolicy) -> Services:

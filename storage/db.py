@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,9 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._conn = connection
         self._lock = asyncio.Lock()
+        self._writes = 0  # transactions started or waiting (close() lets them finish)
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -42,7 +46,11 @@ class Database:
             raise
         return database
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Close once the writes already under way (a shielded answer being stored, say) have finished."""
+        await asyncio.sleep(0)  # a write just scheduled (asyncio.shield) gets to start and be counted
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
         await self._conn.close()
 
     async def schema_version(self) -> int:
@@ -64,16 +72,23 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                await asyncio.shield(self._conn.execute("COMMIT"))
-            except BaseException:
-                # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
-                if self._conn.in_transaction:
-                    await asyncio.shield(self._conn.execute("ROLLBACK"))
-                raise
+        self._writes += 1
+        self._idle.clear()
+        try:
+            async with self._lock:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                    await asyncio.shield(self._conn.execute("COMMIT"))
+                except BaseException:
+                    # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
+                    if self._conn.in_transaction:
+                        await asyncio.shield(self._conn.execute("ROLLBACK"))
+                    raise
+        finally:
+            self._writes -= 1
+            if not self._writes:
+                self._idle.set()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

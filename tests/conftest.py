@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import app as bot_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import API_KEY, TOKEN, RunningBot, make_settings
@@ -81,3 +82,9 @@ async def bot(make_bot: Callable[..., Any]) -> RunningBot:
 @pytest.fixture(autouse=True)
 def _info_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
+
+
+@pytest.fixture(autouse=True)
+def _recover_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process bots recover at start without the wait for redelivered updates (tests write the state)."""
+    monkeypatch.setattr(bot_app, "RECOVERY_DELAY", 0.0)

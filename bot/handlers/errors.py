@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
+from bot.render.telegram_io import is_transport_error
 
 from .common import language, thread_id_of
 
@@ -16,7 +17,13 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("unhandled error while processing an update", exc_info=context.error)
+    error = context.error
+    if isinstance(error, TelegramError) and is_transport_error(error):
+        # a reply lost on the way (or delivered before the connection dropped): nothing is broken, and a
+        # "something went wrong" could follow a reply that did arrive
+        log.warning("a reply to an update was lost on the way to Telegram: %s", error)
+        return
+    log.error("unhandled error while processing an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     # A message, also for a button press: the press may have been answered already, and answering it

@@ -55,3 +55,4 @@ async def deliver(renderer: MjRenderer, context: ContextTypes.DEFAULT_TYPE, even
         await poller.delivery_failed(event.task, give_up=False, reason=str(error))
         raise
     await poller.delivered(event.task, message_id)
+    await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)

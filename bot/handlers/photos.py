@@ -14,7 +14,7 @@ from storage import ChatKey
 from .addressing import addressed_text, quote_of
 from .albums import collect
 from .chat import run_chat_turn
-from .common import language, thread_id_of
+from .common import language, services, thread_id_of
 from .image_commands import edit_photo
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_file
 from .mj_photos import blend_album, caption_command, describe_photo
@@ -88,4 +88,10 @@ async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if recording(message) is not None:
         await on_voice(update, context)
         return
+    if message.media_group_id:  # an album of files gets one answer, not one per file
+        key = (message.chat_id, hash(message.media_group_id))
+        albums = services(context).albums_answered
+        if albums.get(key):
+            return
+        albums.put(key, True)
     await message.reply_text(t(language(update, context), "file.unsupported"))

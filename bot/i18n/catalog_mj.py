@@ -20,6 +20,13 @@ MJ_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "✏️ 请回复本消息，写出 {label} 的提示词（自定义缩放请在末尾加上如 --zoom 1.8）。",
     },
     "mj.prompt_placeholder": {"en": "Prompt…", "zh": "提示词…"},
+    "mj.fate_unknown": {
+        "en": "⚠️ The bot restarted while your Midjourney request was being sent, so it cannot follow it: "
+        "it may or may not have started. It does not count against your daily limit. Send /imagine again if no "
+        "image arrives.",
+        "zh": "⚠️ 提交 Midjourney 请求时机器人重启了，无法继续跟踪：它可能已开始，也可能没有。"
+        "这次不计入你的每日额度。如果没有收到图片，请重新发送 /imagine。",
+    },
     "mj.undeliverable": {
         "en": "⚠️ Your Midjourney image is ready, but Telegram refused it several times ({reason}). "
         "Try /imagine again.",

@@ -89,6 +89,8 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
 def failure_text(failed: MjFailed, timeout_minutes: int) -> str:
     if failed.timed_out:
         return t(failed.task.lang, "mj.timeout", minutes=timeout_minutes)
+    if failed.fate_unknown:
+        return t(failed.task.lang, "mj.fate_unknown")
     if failed.undeliverable:
         return t(failed.task.lang, "mj.undeliverable", reason=clip(failed.reason or "?", 300))
     return t(failed.task.lang, "mj.failed", reason=clip(failed.reason or "?", 300))
@@ -149,7 +151,8 @@ class MjRenderer:
             log.info("could not delete message %s: %s", message_id, error)
 
     async def send_result(self, finished: MjFinished) -> int:
-        """The finished image (uploaded as bytes) with its buttons; the progress message goes away."""
+        """The finished image (uploaded as bytes) with its buttons. The caller records it, then removes
+        the progress message (in that order: a crash in between leaves a stale progress, never a resend)."""
         task = finished.task
         keyboard = result_keyboard(finished.buttons)
         if task.action == "DESCRIBE":
@@ -165,10 +168,7 @@ class MjRenderer:
                 **self._where(task),  # type: ignore[arg-type]
             )
         else:
-            message_id = await self.send_image(task, finished.image, finished.content_type, keyboard)
-            await self.delete(task.chat.chat_id, task.progress_message_id)
-            return message_id
-        await self.delete(task.chat.chat_id, task.progress_message_id)
+            return await self.send_image(task, finished.image, finished.content_type, keyboard)
         return message.message_id
 
     async def send_image(

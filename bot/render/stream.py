@@ -19,7 +19,7 @@ from telegram.constants import ChatAction
 from telegram.error import RetryAfter, TelegramError
 
 from .markdown import Chunk, render_pieces, split, tail
-from .telegram_io import TelegramText, retry_seconds
+from .telegram_io import TelegramText, is_transport_error, retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class StreamingReply:
         self.on_new_message: Callable[[list[int]], Awaitable[None]] | None = None
         # told once when drafts fail here (the chat then streams by edits for the process's lifetime)
         self.on_drafts_refused: Callable[[], None] | None = None
+        self._previews_off = False
 
     @property
     def message_ids(self) -> list[int]:
@@ -73,7 +74,7 @@ class StreamingReply:
         except RetryAfter as error:
             log.info("flood control before the first preview: %s", error)
         except TelegramError as error:
-            if self._use_drafts:
+            if self._use_drafts and not is_transport_error(error):
                 self._fall_back_to_edits(error)
             else:
                 log.info("could not show the typing state: %s", error)
@@ -81,7 +82,7 @@ class StreamingReply:
     async def update(self, content: str | Chunk) -> None:
         """The answer so far (Markdown, or already rendered text + entities); shown when the throttle allows."""
         now = self._clock()
-        if now < self._next_at:
+        if now < self._next_at or self._previews_off:
             return
         if not (content if isinstance(content, str) else content[0]).strip():
             if self._use_drafts and now - self._last_sent_at > DRAFT_KEEPALIVE:
@@ -99,8 +100,15 @@ class StreamingReply:
             log.info("flood control: live preview paused for %.0f s", retry_seconds(error))
         except TelegramError as error:
             self._next_at = self._clock() + self._interval
-            if self._use_drafts:  # 400, 404 "method not found", 5xx: drafts do not work here, edits may
+            if self._use_drafts and not is_transport_error(error):
+                # 400, 404 "method not found", 5xx: drafts do not work here, edits may (a dropped
+                # connection is only the network: the next draft goes as usual)
                 self._fall_back_to_edits(error)
+            elif self._live_id is None and not self._use_drafts and is_transport_error(error):
+                # the new live message may have arrived without us knowing its id: sending another
+                # would leave two; the answer comes as one final message instead
+                self._previews_off = True
+                log.info("live preview lost on the way (%s); the answer will come whole", error)
             else:
                 log.warning("live preview failed: %s", error)
 

@@ -13,10 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity, ReplyParameters
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
+
+from bot.ratelimit import PREVIEW
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,11 @@ def clip(text: str, limit: int) -> str:
     return "".join(out) + "…"
 
 
+def is_transport_error(error: TelegramError) -> bool:
+    """A timeout or a dropped connection: Telegram may or may not have acted (unlike a 4xx/5xx answer)."""
+    return isinstance(error, TimedOut) or (isinstance(error, NetworkError) and error.message.startswith("httpx."))
+
+
 def is_not_modified(error: BadRequest) -> bool:
     return "not modified" in error.message.lower()
 
@@ -67,12 +75,31 @@ class Target:
         return self.chat_id > 0
 
 
+class _PreviewBot:
+    """An ExtBot whose message calls carry the rate limiter's PREVIEW mark."""
+
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        self._bot = bot
+
+    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._bot.send_message(*args, rate_limit_args=PREVIEW, **kwargs)
+
+    async def edit_message_text(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._bot.edit_message_text(*args, rate_limit_args=PREVIEW, **kwargs)
+
+
 class TelegramText:
     """The text calls of one reply target."""
 
     def __init__(self, bot: Bot, target: Target) -> None:
         self.bot = bot
         self.target = target
+
+    def _bot_for(self, preview: bool) -> Any:
+        """The bot, telling the rate limiter a preview from a final (previews never delay an answer)."""
+        if preview and isinstance(self.bot, ExtBot):
+            return _PreviewBot(self.bot)
+        return self.bot
 
     def _reply_parameters(self) -> ReplyParameters | None:
         if self.target.reply_to is None:
@@ -98,7 +125,7 @@ class TelegramText:
             try:
                 message = await self._patient(
                     partial(
-                        self.bot.send_message,
+                        self._bot_for(preview).send_message,
                         self.target.chat_id,
                         text,
                         entities=entities or None,
@@ -140,7 +167,7 @@ class TelegramText:
             try:
                 await self._patient(
                     partial(
-                        self.bot.edit_message_text,
+                        self._bot_for(preview).edit_message_text,
                         text,
                         chat_id=self.target.chat_id,
                         message_id=message_id,

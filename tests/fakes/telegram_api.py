@@ -331,6 +331,11 @@ class FakeTelegram(TelegramState, ChaosMixin, MembersMixin):
                 self._poller = None
 
     # ------------------------------------------------------------ driving the bot
+    @property
+    def next_update_id(self) -> int:
+        """The update_id the next pushed update gets (updates already fetched have smaller ids)."""
+        return self._next_update_id
+
     def push_update(self, update: dict[str, Any]) -> None:
         """Queue a raw update for getUpdates; ``update_id`` is assigned if missing."""
         update = copy.deepcopy(update)

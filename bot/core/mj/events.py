@@ -53,6 +53,7 @@ class MjFailed:
     reason: str
     timed_out: bool = False
     undeliverable: bool = False  # finished, but Telegram kept refusing the result
+    fate_unknown: bool = False  # a restart cut its submit off: it may run at the gateway, unseen
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ _RESULT_LIMIT = 50_000_000
 _PREVIEW_LIMIT = 10_000_000  # Telegram's photo upload limit
 MAX_DELIVERY_ATTEMPTS = 5  # then the user is told the result could not be sent
 UNDELIVERABLE = "undeliverable:"
+FATE_UNKNOWN = "fate unknown: a restart cut the submit off"
 
 
 class MjPoller:
@@ -47,9 +48,7 @@ class MjPoller:
     async def recover(self) -> int:
         """After a restart: a submit that was in flight is never sent again; half deliveries are redone."""
         for task in await self._tasks.with_status(MjStatus.SUBMITTING):
-            await self._tasks.update(
-                task.id, status=MjStatus.FAILED, fail_reason="interrupted by a restart before it was confirmed"
-            )
+            await self._tasks.update(task.id, status=MjStatus.FAILED, fail_reason=FATE_UNKNOWN)
             if self._limits is not None:  # its fate cannot be known: it does not count against the user
                 day = datetime.fromtimestamp(task.created_at, UTC).date()
                 await self._limits.give_back(task.user_id, mj_model(task.action), images=1, day=day)
@@ -71,7 +70,7 @@ class MjPoller:
                 timed_out = task.fail_reason.startswith("timeout")
                 undeliverable = task.fail_reason.startswith(UNDELIVERABLE)
                 reason = task.fail_reason.removeprefix("timeout:").removeprefix(UNDELIVERABLE)
-                events.append(MjFailed(task, reason, timed_out, undeliverable))
+                events.append(MjFailed(task, reason, timed_out, undeliverable, task.fail_reason == FATE_UNKNOWN))
         return events
 
     async def _poll(self, pending: list[MjTaskRow]) -> list[MjPollEvent]:

@@ -7,8 +7,9 @@ answers 429 — and each 429 there pauses every chat. Here:
 
 - every message call (sends, edits, deletes of messages) waits for a slot in three sliding windows —
   the whole bot's second, its chat's window — and no window is ever over its limit;
-- waiting calls are served first come, first served across chats, a final message before any live
-  preview (previews are superseded anyway; they must never delay an answer);
+- waiting calls are served first come, first served across chats; a live preview never waits: it
+  goes at once if a slot is free (leaving a reserve for final messages) or is skipped — a newer one
+  follows, and a preview must never delay an answer;
 - a call whose chat has no room steps aside: other chats go on meanwhile (no head-of-line blocking);
 - a 429 that still comes pauses only that chat, for the time Telegram says;
 - drafts, chat actions, button answers and reads are not messages and are not queued.
@@ -24,12 +25,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
-PREVIEW = "preview"  # rate_limit_args of a live preview: served after every waiting final message
+PREVIEW = "preview"  # rate_limit_args of a live preview: sent only when a slot is free right now
+
+
+class PreviewSkipped(TelegramError):
+    """A live preview found no free slot and was not sent (a newer one follows; it never waits)."""
 
 # Calls that put or change a message in a chat: these are what Telegram counts.
 LIMITED = frozenset(
@@ -102,7 +107,6 @@ class SlidingWindow:
 @dataclass(eq=False, slots=True)
 class _Waiter:
     chat_id: int | str
-    preview: bool
     granted: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -154,7 +158,10 @@ class FairRateLimiter(BaseRateLimiter[str]):
             return await callback(*args, **kwargs)
         preview = rate_limit_args == PREVIEW
         for attempt in range(self._max_retries + 1):
-            await self._slot(chat_id, preview)
+            if preview:
+                self._take_now(chat_id)  # a preview never queues: it goes now or not at all
+            else:
+                await self._slot(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except NetworkError as error:
@@ -173,8 +180,22 @@ class FairRateLimiter(BaseRateLimiter[str]):
                 self._paused_until[chat_id] = self._now() + seconds
         raise AssertionError("unreachable")
 
-    async def _slot(self, chat_id: int | str, preview: bool) -> None:
-        waiter = _Waiter(chat_id, preview)
+    def _take_now(self, chat_id: int | str) -> None:
+        """A slot for a preview if one is free now, leaving the reserve to finals; else PreviewSkipped."""
+        now = self._now()
+        window = self._chat_window(chat_id)
+        if (
+            any(waiter.chat_id == chat_id for waiter in self._waiting)  # this chat's finals go first
+            or self._global.free_at(now, self._reserve(self._global)) > now
+            or window.free_at(now, self._reserve(window)) > now
+            or self._paused_until.get(chat_id, 0.0) > now
+        ):
+            raise PreviewSkipped("no free slot for a live preview now")
+        self._global.take(now)
+        window.take(now)
+
+    async def _slot(self, chat_id: int | str) -> None:
+        waiter = _Waiter(chat_id)
         self._waiting.append(waiter)
         self._wake.set()
         if self._task is None or self._task.done():
@@ -195,7 +216,7 @@ class FairRateLimiter(BaseRateLimiter[str]):
         return window
 
     async def _serve(self) -> None:
-        """Grants slots while anything waits: the oldest final that fits, else the oldest preview that fits."""
+        """Grants slots while anything waits: the oldest waiting call whose chat has room."""
         while True:
             self._wake.clear()
             wait = self._grant_what_fits()
@@ -207,7 +228,7 @@ class FairRateLimiter(BaseRateLimiter[str]):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.001))
 
     def _grant_what_fits(self) -> float:
-        """Grant every waiter that fits now; return how long until the next one could."""
+        """Grant every waiter that fits now, first come first served; return how long until the next could."""
         soonest = float("inf")
         while True:
             now = self._now()
@@ -215,19 +236,15 @@ class FairRateLimiter(BaseRateLimiter[str]):
             if global_free > now:
                 return global_free - now if self._waiting else soonest
             chosen: _Waiter | None = None
-            for preview in (False, True):  # finals first, then previews; each first come, first served
-                if preview and self._global.free_at(now, self._reserve(self._global)) > now:
+            for waiter in self._waiting:
+                if waiter.granted.done():
+                    continue
+                window = self._chat_window(waiter.chat_id)
+                free = max(window.free_at(now), self._paused_until.get(waiter.chat_id, 0.0))
+                if free <= now:
+                    chosen = waiter
                     break
-                for waiter in self._waiting:
-                    if waiter.preview != preview or waiter.granted.done():
-                        continue
-                    free = max(self._fits(waiter, now), self._paused_until.get(waiter.chat_id, 0.0))
-                    if free <= now:
-                        chosen = waiter
-                        break
-                    soonest = min(soonest, free - now)
-                if chosen is not None:
-                    break
+                soonest = min(soonest, free - now)
             if chosen is None:
                 self._waiting = [w for w in self._waiting if not w.granted.done()]
                 return soonest
@@ -239,10 +256,6 @@ class FairRateLimiter(BaseRateLimiter[str]):
     @staticmethod
     def _reserve(window: SlidingWindow) -> int:
         return PREVIEW_RESERVE.get(window.window, 0)
-
-    def _fits(self, waiter: _Waiter, now: float) -> float:
-        window = self._chat_window(waiter.chat_id)
-        return window.free_at(now, self._reserve(window) if waiter.preview else 0)
 
     def _forget_idle_chats(self) -> None:
         """Windows with nothing in them are dropped, so memory stays flat with many chats."""

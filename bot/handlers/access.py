@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import t
@@ -18,6 +18,11 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Let allowed users and admins through; tell a stranger their id (once a minute) and stop the update."""
     user = update.effective_user
     svc = services(context)
+    query = update.callback_query
+    if query is not None and _not_on_a_bot_message(query.message, context.bot.id):
+        # Telegram puts buttons only on the bot's own messages: anything else is forged
+        await query.answer(t(language(update, context), "button.unknown"))
+        raise ApplicationHandlerStop
     if user is not None and svc.access.allows(user.id, update.effective_chat.id if update.effective_chat else None):
         return
     if user is None:
@@ -32,6 +37,10 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("refused update from user %s", user.id)
             await update.effective_message.reply_text(t(lang, "access.denied", user_id=user.id), parse_mode="HTML")
     raise ApplicationHandlerStop
+
+
+def _not_on_a_bot_message(message: object, bot_id: int) -> bool:
+    return isinstance(message, Message) and message.from_user is not None and message.from_user.id != bot_id
 
 
 def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjProgress
+from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
 from bot.render.mj import MjRenderer, failure_text
 from bot.wiring import services_of
 
@@ -17,10 +18,23 @@ log = logging.getLogger(__name__)
 
 
 async def poll_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask the gateway about every pending task at once, then show what changed."""
+    """Ask the gateway about every pending task at once, then show what changed.
+
+    Each chat's events go in order, chats side by side: one chat waiting for its Telegram window
+    (about a message a second) must not hold up every other chat's results."""
     svc = services_of(context.bot_data)
     renderer = MjRenderer(context.bot)
+    by_chat: dict[int, list[MjPollEvent]] = {}
     for event in await svc.mj_poller.tick():
+        by_chat.setdefault(event.task.chat.chat_id, []).append(event)
+    await asyncio.gather(*(_show_chat_events(context, renderer, events) for events in by_chat.values()))
+
+
+async def _show_chat_events(
+    context: ContextTypes.DEFAULT_TYPE, renderer: MjRenderer, events: list[MjPollEvent]
+) -> None:
+    svc = services_of(context.bot_data)
+    for event in events:
         try:
             if isinstance(event, MjProgress):
                 new_id = await renderer.update_progress(event.task, event.percent, event.preview)

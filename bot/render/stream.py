@@ -18,12 +18,15 @@ from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.constants import ChatAction
 from telegram.error import RetryAfter, TelegramError
 
+from bot.ratelimit import PreviewSkipped
+
 from .markdown import Chunk, render_pieces, split, tail
 from .telegram_io import TelegramText, is_transport_error, retry_seconds
 
 log = logging.getLogger(__name__)
 
 CURSOR = " ▌"
+PREVIEW_RETRY = 0.3  # seconds before a preview that found no free slot is tried again (with newer text)
 DRAFT_KEEPALIVE = 20.0  # drafts vanish after ~30 s without an update
 
 
@@ -95,6 +98,8 @@ class StreamingReply:
             await self._show_live(text + CURSOR, entities)
             # measured from the end of the call: a slow Telegram must mean fewer previews, not more
             self._next_at = self._clock() + self._interval
+        except PreviewSkipped:
+            self._next_at = self._clock() + PREVIEW_RETRY  # Telegram's limits are busy: the next one, soon
         except RetryAfter as error:
             self._next_at = self._clock() + retry_seconds(error)
             log.info("flood control: live preview paused for %.0f s", retry_seconds(error))

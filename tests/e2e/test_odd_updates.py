@@ -62,10 +62,22 @@ async def test_pressing_a_model_button_twice_is_quietly_fine(
 async def test_a_settings_button_on_a_photo_message_answers_with_a_new_message(
     tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
+    tg.send_text(ALICE, "/image a red square", user_id=ALICE)
+    await tg.wait_for(lambda: any(m.kind == "photo" for m in tg.chat_messages(ALICE)), timeout=15)
+    photo = next(m for m in tg.chat_messages(ALICE) if m.kind == "photo")  # the bot's own photo message
+    tg.press_button(ALICE, photo.message_id, "cfg:tools", user_id=ALICE, allow_unknown_data=True)
+    await tg.wait_for(lambda: any("Settings" in (m.text or "") for m in tg.chat_messages(ALICE)))
+    assert not refused_calls(tg) and not tracebacks(caplog)
+
+
+async def test_a_button_on_someone_elses_message_is_forged(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     photo_id = tg.send_media(ALICE, "photo", jpeg(1), caption="x", user_id=ALICE)
     await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
     tg.press_button(ALICE, photo_id, "cfg:tools", user_id=ALICE, allow_unknown_data=True)
-    await tg.wait_for(lambda: any("Settings" in (m.text or "") for m in tg.chat_messages(ALICE)))
+    await tg.wait_for(lambda: bool(tg.calls_of("answerCallbackQuery")))
+    assert tg.calls_of("answerCallbackQuery")[0].params["text"] == "This button is no longer valid."
     assert not refused_calls(tg) and not tracebacks(caplog)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from typing import Any
 
 from .db import Database
@@ -41,11 +42,25 @@ def _row_to_message(row: Any) -> StoredMessage:
 
 
 class ConversationRepository:
+    ACTIVE_CACHE = 20_000  # chats whose current conversation id is kept in memory (asked on every message)
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._active: OrderedDict[ChatKey, int] = OrderedDict()
 
     async def active(self, chat: ChatKey) -> int:
         """The chat's current conversation id, created on first use."""
+        known = self._active.get(chat)
+        if known is not None:
+            self._active.move_to_end(chat)
+            return known
+        found = await self._find_or_create(chat)
+        self._active[chat] = found
+        while len(self._active) > self.ACTIVE_CACHE:
+            self._active.popitem(last=False)
+        return found
+
+    async def _find_or_create(self, chat: ChatKey) -> int:
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT id FROM conversations WHERE chat_id = ? AND thread_id = ? AND active = 1 "
@@ -63,6 +78,7 @@ class ConversationRepository:
 
     async def start_new(self, chat: ChatKey) -> int:
         """Close the current conversation (kept on disk) and open a fresh one."""
+        self._active.pop(chat, None)
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE conversations SET active = 0 WHERE chat_id = ? AND thread_id = ? AND active = 1",
@@ -72,7 +88,9 @@ class ConversationRepository:
                 "INSERT INTO conversations (chat_id, thread_id, created_at) VALUES (?, ?, ?)",
                 (chat.chat_id, chat.thread_id, time.time()),
             )
-            return int(cursor.lastrowid or 0)
+            created = int(cursor.lastrowid or 0)
+        self._active[chat] = created
+        return created
 
     async def add_message(
         self,

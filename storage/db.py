@@ -12,17 +12,38 @@ import aiosqlite
 
 from .migrations import MIGRATIONS
 
+READERS = 3  # read-only connections beside the one writer (WAL lets them read while it writes)
+
+
+async def _connect(path: Path | str, *, read_only: bool = False) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+    connection.row_factory = aiosqlite.Row
+    if not read_only:
+        await connection.execute("PRAGMA journal_mode=WAL")
+    await connection.execute("PRAGMA foreign_keys=ON")
+    await connection.execute("PRAGMA busy_timeout=5000")
+    await connection.execute("PRAGMA synchronous=NORMAL")
+    if read_only:
+        await connection.execute("PRAGMA query_only=ON")
+    return connection
+
 
 class Database:
-    """One aiosqlite connection for the process.
+    """One writer connection and a few readers for the process.
 
-    aiosqlite runs every statement on one worker thread, so statements never race; the lock
-    keeps one coroutine's transaction from interleaving with another's on that connection.
+    aiosqlite runs each connection's statements on its own worker thread. Writes take the lock,
+    so one coroutine's transaction never interleaves with another's on the writer; reads go to a
+    free reader (WAL: they see every committed write and never wait for the writer), so a turn's
+    reads do not queue behind every other chat's writes.
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, readers: list[aiosqlite.Connection] | None = None) -> None:
         self._conn = connection
         self._lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers = readers or []
+        for reader in self._all_readers:
+            self._readers.put_nowait(reader)
         self._writes = 0  # transactions started or waiting (close() lets them finish)
         self._idle = asyncio.Event()
         self._idle.set()
@@ -30,19 +51,20 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str) -> Database:
         path = Path(path)
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        await connection.execute("PRAGMA synchronous=NORMAL")
+        connection = await _connect(path)
         database = cls(connection)
         try:
             await database.migrate()
+            if not in_memory:  # a private in-memory database cannot be shared: reads use the writer
+                for _ in range(READERS):
+                    reader = await _connect(path, read_only=True)
+                    database._all_readers.append(reader)
+                    database._readers.put_nowait(reader)
         except BaseException:
-            await connection.close()
+            await database._close_all()
             raise
         return database
 
@@ -51,6 +73,11 @@ class Database:
         await asyncio.sleep(0)  # a write just scheduled (asyncio.shield) gets to start and be counted
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), grace)
+        await self._close_all()
+
+    async def _close_all(self) -> None:
+        for reader in self._all_readers:
+            await reader.close()
         await self._conn.close()
 
     async def schema_version(self) -> int:
@@ -92,6 +119,13 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Reads share the lock so they never see another coroutine's open transaction half done."""
-        async with self._lock:
-            yield self._conn
+        """A reader connection (it sees only committed data, never a transaction half done)."""
+        if not self._all_readers:
+            async with self._lock:
+                yield self._conn
+            return
+        reader = await self._readers.get()
+        try:
+            yield reader
+        finally:
+            self._readers.put_nowait(reader)

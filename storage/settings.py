@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 from .db import Database
 from .models import ChatKey, ChatSettings
@@ -25,10 +26,37 @@ SETTABLE = frozenset(
 
 
 class ChatSettingsRepository:
+    """Per-chat settings, read on every turn: kept in memory (bounded), written through to the database.
+
+    The cache is this process's: with several processes (PostgreSQL) a change made by another one is
+    seen once the entry leaves the cache (see CACHE_SIZE) — settings change rarely and by hand.
+    """
+
+    CACHE_SIZE = 20_000
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._cache: OrderedDict[ChatKey, ChatSettings] = OrderedDict()
+        self._writes = 0  # a read that overlapped a write is not cached (it may hold the old values)
 
     async def get(self, chat: ChatKey) -> ChatSettings:
+        cached = self._cache.get(chat)
+        if cached is not None:
+            self._cache.move_to_end(chat)
+            return cached
+        writes = self._writes
+        found = await self._load(chat)
+        if writes == self._writes:
+            self._remember(chat, found)
+        return found
+
+    def _remember(self, chat: ChatKey, settings: ChatSettings) -> None:
+        self._cache[chat] = settings
+        self._cache.move_to_end(chat)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    async def _load(self, chat: ChatKey) -> ChatSettings:
         async with self._db.read() as conn:
             async with conn.execute(
                 "SELECT model, system_prompt, voice_replies, vision_notice_shown, api_format, thinking, "
@@ -56,6 +84,8 @@ class ChatSettingsRepository:
     async def _upsert(self, chat: ChatKey, column: str, value: str | int | None) -> None:
         if column not in SETTABLE:
             raise ValueError(column)  # the name goes into the SQL text
+        self._writes += 1
+        self._cache.pop(chat, None)
         async with self._db.transaction() as conn:
             await conn.execute(
                 f"INSERT INTO chat_settings (chat_id, thread_id, {column}, updated_at) VALUES (?, ?, ?, ?) "
@@ -63,6 +93,8 @@ class ChatSettingsRepository:
                 "updated_at = excluded.updated_at",
                 (chat.chat_id, chat.thread_id, value, time.time()),
             )
+        self._writes += 1
+        self._cache.pop(chat, None)  # read again (with every column's real type) on next use
 
     async def set_model(self, chat: ChatKey, model: str) -> None:
         await self._upsert(chat, "model", model)

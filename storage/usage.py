@@ -53,6 +53,8 @@ class Reservation:
 class UsageRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._limits: dict[int, UserLimits] = {}  # per-user limits, read before every paid call
+        self._limit_writes = 0
 
     async def record(
         self,
@@ -134,6 +136,18 @@ class UsageRepository:
     # ------------------------------------------------------------------ per-user limits
 
     async def limits_of(self, user_id: int) -> UserLimits:
+        known = self._limits.get(user_id)
+        if known is not None:
+            return known
+        writes = self._limit_writes
+        found = await self._load_limits(user_id)
+        if len(self._limits) > 50_000:
+            self._limits.clear()
+        if writes == self._limit_writes:  # a read that overlapped a change is not kept
+            self._limits[user_id] = found
+        return found
+
+    async def _load_limits(self, user_id: int) -> UserLimits:
         async with self._db.read() as conn:
             async with conn.execute(
                 "SELECT requests, tokens, images FROM user_limits WHERE user_id = ?", (user_id,)
@@ -150,6 +164,8 @@ class UsageRepository:
                 f"ON CONFLICT (user_id) DO UPDATE SET {name} = excluded.{name}, changed_at = excluded.changed_at",
                 (user_id, value, time.time()),
             )
+        self._limit_writes += 1
+        self._limits.pop(user_id, None)
 
 
 async def _add(

@@ -34,6 +34,19 @@ async def pragma(db: Database, name: str) -> object:
 # ---------------------------------------------------------------------------------- Database
 
 
+async def test_reads_do_not_wait_for_a_transaction_in_progress(store: Storage) -> None:
+    conversation = await store.conversations.active(ChatKey(3))
+    await store.conversations.add_message(conversation, "user", "committed", token_estimate=1)
+    async with store.db.transaction() as conn:  # a slow write holds the writer…
+        await conn.execute(
+            "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', 'x', 0)",
+            (conversation,),
+        )
+        # …and a read meanwhile answers at once, with what was committed before
+        seen = await asyncio.wait_for(store.conversations.all_messages(conversation), 2)
+    assert [m.content for m in seen] == ["committed"]
+
+
 async def test_open_creates_missing_folders_and_sets_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "not" / "there" / "yet" / "bot.sqlite3"
     assert not path.parent.exists()
@@ -287,11 +300,14 @@ async def test_window_reads_only_what_it_needs(store: Storage) -> None:
         )
 
     statements: list[str] = []
-    await store.db._conn.set_trace_callback(statements.append)
+    connections = [store.db._conn, *store.db._all_readers]  # reads go to a reader connection
+    for connection in connections:
+        await connection.set_trace_callback(statements.append)
     try:
         window = await repo.window(conversation, token_budget=100)
     finally:
-        await store.db._conn.set_trace_callback(None)
+        for connection in connections:
+            await connection.set_trace_callback(None)
 
     assert [m.content for m in window] == [f"message {i}" for i in range(4995, 5000)]
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]

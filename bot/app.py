@@ -66,6 +66,7 @@ async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
     services = await Services.create(settings, app.bot_data["access"])
     app.bot_data[SERVICES_KEY] = services
+    services.catalog.refresh_soon()  # the model list is on hand before the first turn needs it
     resumed = await services.mj_poller.recover()
     if resumed:
         log.info("resuming %d unfinished Midjourney task(s)", resumed)

@@ -46,11 +46,7 @@ class FormatChooser:
         for pattern, api_format in self._mapping:
             if fnmatch.fnmatchcase(name, pattern):
                 return api_format
-        try:
-            endpoints = await self._catalog.endpoint_types(model)
-        except WenwenError as error:
-            log.info("model list unavailable (%s); using chat completions", error)
-            endpoints = set()
+        endpoints = self._catalog.known_endpoint_types(model)  # never waits: the list is fetched in the background
         if "anthropic" in endpoints:
             return "messages"
         if "openai-response" in endpoints and (web_search or "openai" not in endpoints):

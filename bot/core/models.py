@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 
@@ -48,6 +49,7 @@ class ModelCatalog:
         self._fetched_at = float("-inf")
         self._failure: tuple[float, WenwenError] | None = None
         self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     async def _refresh(self) -> None:
         async with self._lock:
@@ -81,5 +83,26 @@ class ModelCatalog:
     async def endpoint_types(self, model: str) -> set[str]:
         """The formats the gateway says it serves the model in (empty when it does not say)."""
         await self._refresh()
+        return self._endpoints_of(model)
+
+    def known_endpoint_types(self, model: str) -> set[str]:
+        """The same from what is cached, never waiting for the gateway (a turn must not wait for the list).
+
+        A list older than its ttl is refreshed in the background for the next turn."""
+        if time.monotonic() - self._fetched_at > self._ttl and not self._lock.locked():
+            self.refresh_soon()
+        return self._endpoints_of(model)
+
+    def refresh_soon(self) -> None:
+        """Fetch the list in the background (at start-up, and when a turn sees it stale)."""
+        task = asyncio.create_task(self._refresh_quietly(), name="model-list")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_quietly(self) -> None:
+        with contextlib.suppress(WenwenError):
+            await self._refresh()
+
+    def _endpoints_of(self, model: str) -> set[str]:
         found = next((m for m in self._models if m.id == model), None)
         return set(found.supported_endpoint_types or []) if found else set()

@@ -189,7 +189,7 @@ async def test_web_search_on_a_chat_only_model_says_once_which_models_can(
 
 
 async def test_search_preview_models_search_from_chat_completions(
-    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+    tg: FakeTelegram, ww: FakeWenwen, make_bot
 ) -> None:
     ww.models.append(
         {
@@ -200,6 +200,7 @@ async def test_search_preview_models_search_from_chat_completions(
             "supported_endpoint_types": ["openai"],
         }
     )
+    bot = await make_bot()  # after the model is listed: the bot reads the list at start
     await ask(tg, "/model gpt-4o-search-preview")
     await bot.services.conversations.change_setting(_alice(), "web_search", 1)
     await ask(tg, "news today?")

@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     daily_image_limit: int | None = Field(default=None, ge=1)
     low_balance_usd: float | None = Field(default=None, ge=0)
 
+    # --- running it for months ---
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
+    log_format: str = "text"
+    shutdown_grace: float = Field(default=8.0, ge=0, le=300)
+    history_retention_days: int | None = Field(default=None, ge=1)
+
     log_level: str = "INFO"
 
     @field_validator("wenwen_base_url", "telegram_api_url")
@@ -138,6 +145,14 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return fmt
 
     @field_validator("mcp_servers", mode="before")
     @classmethod

@@ -1,16 +1,25 @@
-"""`wenwen-bot` / `python -m bot`: load settings, build the app, run polling or a webhook."""
+"""`wenwen-bot` / `python -m bot`: load settings, build the app, run polling or a webhook.
+
+`wenwen-bot backup PATH`, `wenwen-bot check` and `wenwen-bot healthcheck` look after a running bot (bot/cli.py).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import logging
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from telegram.error import TelegramError
 
+from storage import SchemaTooNew
+from storage.maintenance import newer_schema_message
+
+from . import cli
 from .app import ALLOWED_UPDATES, build_application
 from .config import Settings, describe_error
 from .logging_setup import setup_logging
@@ -55,16 +64,44 @@ def secret_values(settings: Settings) -> list[str]:
     return secrets
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="wenwen-bot", description="Run the bot (no command), or look after it.")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    backup = commands.add_parser("backup", help="copy the live database consistently (safe while the bot runs)")
+    backup.add_argument("path", type=Path, help="the backup file, or a folder for a dated file in it")
+    commands.add_parser("check", help="check the database's integrity and schema version")
+    commands.add_parser("healthcheck", help="exit 0 if the running bot's /healthz answers 200 (HEALTH_PORT)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        run_bot()
+        return
+    settings = load_settings()  # as the bot loads them: DATABASE_PATH, HEALTH_* from the same place
+    if args.command == "backup":
+        raise SystemExit(cli.backup(settings, args.path))
+    raise SystemExit(cli.check(settings) if args.command == "check" else cli.healthcheck(settings))
+
+
+def run_bot() -> None:
     settings = load_settings()
-    setup_logging(settings.log_level, secret_values(settings))
+    setup_logging(settings.log_level, secret_values(settings), settings.log_format)
     app = build_application(settings)
-    if settings.webhook_url:
-        log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
-        run_webhook_mode(app, webhook_options(settings))
-    else:
-        log.info("starting in long-polling mode")
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        if settings.webhook_url:
+            log.info("starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
+            run_webhook_mode(app, webhook_options(settings))
+        else:
+            log.info("starting in long-polling mode")
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except SchemaTooNew as error:  # raised before anything in the database was changed
+        log.error("%s", newer_schema_message(settings.database_path, error.found, error.known))
+        raise SystemExit(2) from None
+    except OSError as error:  # the health server's port is taken
+        log.error("the bot could not run: %s", error)
+        raise SystemExit(1) from None
 
 
 def run_webhook_mode(app: AnyApplication, options: WebhookOptions) -> None:

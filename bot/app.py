@@ -14,8 +14,10 @@ from .handlers import COMMANDS, register
 from .handlers.balance import CHECK_INTERVAL, low_balance_job
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
+from .health import start_health_server, stop_health_server
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
+from .metrics import Metrics
 from .ordering import PerChatUpdateProcessor
 from .ratelimit import FairRateLimiter
 from .wiring import SERVICES_KEY, Services, services_of
@@ -41,31 +43,35 @@ def build_application(settings: Settings) -> Application:
     quiet_libraries()
     access = AccessPolicy(settings.allowed_user_ids, settings.admin_user_ids)  # stored grants load in post_init
     root = settings.telegram_api_url
+    metrics = Metrics()  # made here: the rate limiter counts Telegram calls before Services exist
     app = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
-        .rate_limiter(FairRateLimiter(max_retries=2))
+        .rate_limiter(FairRateLimiter(max_retries=2, metrics=metrics))
         .concurrent_updates(PerChatUpdateProcessor(admits=access.allows))
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
         .get_updates_read_timeout(40)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
     app.bot_data["settings"] = settings
     app.bot_data["access"] = access
+    app.bot_data["metrics"] = metrics
     register(app)
     return app
 
 
 async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
-    services = await Services.create(settings, app.bot_data["access"])
+    services = await Services.create(settings, app.bot_data["access"], app.bot_data["metrics"])
     app.bot_data[SERVICES_KEY] = services
+    await start_health_server(app, services)  # HEALTH_PORT set: /healthz and /metrics from now on
     services.catalog.refresh_soon()  # the model list is on hand before the first turn needs it
     resumed = await services.mj_poller.recover()
     if resumed:
@@ -81,7 +87,19 @@ async def _post_init(app: Application) -> None:
     )
 
 
+async def _post_stop(app: Application) -> None:
+    """Updates have stopped coming: answers being written get SHUTDOWN_GRACE seconds, then end as partial."""
+    services = app.bot_data.get(SERVICES_KEY)
+    if services is None:
+        return
+    svc = services_of(app.bot_data)
+    cut = await svc.turn_queue.finish(svc.settings.shutdown_grace, svc.turns.interrupt_all)
+    if cut:
+        log.info("%d answer(s) still being written were closed as partial for the restart", cut)
+
+
 async def _post_shutdown(app: Application) -> None:
+    await stop_health_server(app)  # before the database it checks is closed
     services = app.bot_data.get(SERVICES_KEY)
     if services is not None:
         await services_of(app.bot_data).close()

@@ -1,4 +1,4 @@
-"""Settings from the environment and an optional `.env` file (the fixed interface of DESIGN.md)."""
+"""Settings from the environment and an optional `.env` (fixed interface: docs/architecture.md, "Configuration")."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class McpServerSetting(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
-    # --- fixed interface (DESIGN.md) ---
+    # --- fixed interface (docs/architecture.md, "Configuration") ---
     telegram_bot_token: SecretStr
     wenwen_api_key: SecretStr
     wenwen_base_url: str = "https://api.wenwen-ai.com"

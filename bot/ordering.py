@@ -10,6 +10,7 @@ behind the answer they control) skip the chat's queue.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._admits = admits or (lambda _user_id, _chat_id: True)
         self._chats: dict[int, _ChatLanes] = {}
+        self.last_handled: float | None = None  # time.monotonic() when an update was last handled (/healthz)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn first, a process-wide slot second: a waiting chat holds no slot."""
@@ -66,6 +68,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                     return
                 async with self._slots:
                     await coroutine
+                self.last_handled = time.monotonic()
         except BaseException:
             _discard(coroutine)
             raise

@@ -23,10 +23,13 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +122,9 @@ class FairRateLimiter(BaseRateLimiter[str]):
         private_window: Window = PRIVATE,
         max_retries: int = 2,
         clock: Callable[[], float] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._global = SlidingWindow(global_window)
         self._group_window = group_window
         self._private_window = private_window
@@ -154,6 +159,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
+        if self._metrics is not None:
+            self._metrics.telegram_call(endpoint)
         if endpoint not in LIMITED or chat_id is None:
             return await callback(*args, **kwargs)
         preview = rate_limit_args == PREVIEW
@@ -174,6 +181,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
             except RetryAfter as error:
                 # `_retry_after` is always a timedelta; the public property warns about its type change
                 seconds = float(error._retry_after.total_seconds())
+                if self._metrics is not None:
+                    self._metrics.telegram_throttled(endpoint)
                 if preview or attempt == self._max_retries:
                     raise
                 log.info("Telegram asked chat %s to wait %.0f s; only that chat waits", chat_id, seconds)

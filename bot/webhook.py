@@ -31,6 +31,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .app import ALLOWED_UPDATES
+from .health import WEBHOOK_SERVER_KEY
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,10 @@ class WebhookServer:
         self._sockets: list[socket.socket] = []
 
     @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    @property
     def port(self) -> int:
         """The bound port (useful with port 0), or the configured one before start()."""
         return int(self._sockets[0].getsockname()[1]) if self._sockets else self._port
@@ -243,6 +248,7 @@ class WebhookServer:
         self._sockets = bind_sockets(self._port, address=self._listen)
         self._server = HTTPServer(self._routes, **self._limits)
         self._server.add_sockets(self._sockets)
+        self._application.bot_data[WEBHOOK_SERVER_KEY] = self  # /healthz asks whether it is listening
         try:
             # what PTB's Updater.start_webhook sends, with every update type asked for explicitly
             await self._application.bot.set_webhook(

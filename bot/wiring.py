@@ -20,6 +20,7 @@ from .core.models import ModelCatalog
 from .core.tools import CurrentTime, GenerateImage, ToolRegistry
 from .core.turn_queue import ChatTurnQueue
 from .core.turns import TurnRegistry
+from .metrics import Metrics
 from .wenwen import WenwenClient
 from .wenwen.balance import BalanceClient
 from .wenwen.media import MediaClient
@@ -48,15 +49,18 @@ class Services:
     no_drafts: set[int] = field(default_factory=set)  # private chats where sendMessageDraft failed: edits there
     group_admins: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # (chat, user) → is a group admin
     albums_answered: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # albums of files already answered
+    metrics: Metrics = field(default_factory=Metrics)  # this process's Prometheus registry (/metrics)
 
     @classmethod
-    async def create(cls, settings: Settings, access: AccessPolicy) -> Services:
+    async def create(cls, settings: Settings, access: AccessPolicy, metrics: Metrics | None = None) -> Services:
+        metrics = metrics or Metrics()  # the app's, which the rate limiter already counts into
         wenwen = WenwenClient(
             settings.wenwen_base_url,
             settings.wenwen_api_key.get_secret_value(),
             connect_timeout=settings.wenwen_connect_timeout,
             read_timeout=settings.wenwen_read_timeout,
             retries=settings.wenwen_retries,
+            on_error=lambda error: metrics.gateway_error(error.kind, error.status),
         )
         storage = await Storage.open(settings.database_path)
         await access.load(storage.access)
@@ -66,6 +70,7 @@ class Services:
                 settings.daily_request_limit or 0, settings.daily_token_limit or 0, settings.daily_image_limit or 0
             ),
             access.is_admin,
+            metrics=metrics,
         )
         catalog = ModelCatalog(wenwen)
         media = MediaService(
@@ -89,6 +94,7 @@ class Services:
             tools=ToolRegistry([CurrentTime(), GenerateImage(media)]),
             mcp_servers=tuple(server.server() for server in settings.mcp_servers),
             limits=limits,
+            metrics=metrics,
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -111,6 +117,7 @@ class Services:
             access,
             limits,
             BalanceWatch(BalanceClient(wenwen.http), storage.state, settings.low_balance_usd),
+            metrics=metrics,
         )
         services.languages.update(await storage.settings.languages())
         return services

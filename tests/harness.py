@@ -35,6 +35,7 @@ def make_settings(tg_url: str, ww_url: str, db_path: Path, **overrides: Any) -> 
         "stream_interval_private": 0.05,
         "stream_interval_group": 0.5,
         "wenwen_retries": 1,
+        "shutdown_grace": 0.5,  # a test's teardown does not wait long for an answer left running
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -83,7 +84,11 @@ class RunningBot:
         self.webhook = WebhookServer(app, **options)
         await self.webhook.start()
 
-    async def stop(self) -> None:
+    async def crash(self) -> None:
+        """Stop as a killed process would leave things: running answers are cut off, nothing finishes them."""
+        await self.stop(graceful=False)
+
+    async def stop(self, *, graceful: bool = True) -> None:
         app = self.app
         if app is None:
             return
@@ -95,6 +100,8 @@ class RunningBot:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if app.post_stop and graceful:  # as run_polling does: running answers get SHUTDOWN_GRACE seconds
+            await app.post_stop(app)
         if app.post_shutdown:
             await app.post_shutdown(app)
         await app.shutdown()

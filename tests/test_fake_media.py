@@ -1,4 +1,4 @@
-"""The wenwen fake's audio and image routes (spec §6, §7, §11.6–11.8), driven with plain httpx."""
+"""The wenwen fake's audio and image routes (docs/protocols.md, "Gateway: audio", "Gateway: images"), via httpx."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Midjourney routes of the wenwen fake (spec §2), driven over loopback with plain httpx."""
+"""The wenwen fake's Midjourney routes (docs/protocols.md, the "Gateway: Midjourney" sections), over loopback."""
 
 from __future__ import annotations
 

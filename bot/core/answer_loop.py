@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +43,7 @@ class Progress:
     steps: list[tuple[str, str]] = field(default_factory=list)
     sources: list[tuple[str, str]] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
+    first_text_at: float | None = None  # time.monotonic() of the first answer text (latency metrics)
 
 
 async def stream_answer(
@@ -97,6 +99,8 @@ def _about_tools(error: WenwenError) -> bool:
 
 def _apply(progress: Progress, event: StreamEvent) -> TurnEvent | None:
     if isinstance(event, TextDelta):
+        if progress.first_text_at is None and event.text:
+            progress.first_text_at = time.monotonic()
         progress.text += event.text
         return AnswerDelta(display_text(progress.text, streaming=True))
     if isinstance(event, ReasoningDelta):

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.wenwen import (
     ChatMessage,
@@ -41,6 +42,9 @@ from .models import calls_tools, searches_in_chat
 from .tools import ToolBudget, ToolRegistry
 from .usage_report import UsageReport, usage_report
 from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("bot.turn")
 
@@ -82,7 +86,9 @@ class ConversationService:
         tools: ToolRegistry | None = None,
         mcp_servers: tuple[McpServer, ...] = (),
         limits: DailyLimits | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._client = client
         self._storage = storage
         self._default_model = default_model
@@ -340,8 +346,12 @@ class ConversationService:
             )
         )
 
-    @staticmethod
-    def _log(chat: ChatKey, model: str, progress: Progress, started: float, status: str) -> None:
+    def _log(self, chat: ChatKey, model: str, progress: Progress, started: float, status: str) -> None:
+        latency = time.monotonic() - started
+        first = progress.first_text_at - started if progress.first_text_at is not None else None
+        fields = {"chat": chat.chat_id, "topic": chat.thread_id, "model": model, "status": status}
+        fields |= {"prompt_tokens": progress.prompt_tokens, "completion_tokens": progress.completion_tokens}
+        fields |= {"chars": len(progress.text), "latency": round(latency, 3), "first_text": first and round(first, 3)}
         log.info(
             "turn chat=%s topic=%s model=%s prompt_tokens=%d completion_tokens=%d chars=%d latency=%.2fs status=%s",
             chat.chat_id,
@@ -350,9 +360,12 @@ class ConversationService:
             progress.prompt_tokens,
             progress.completion_tokens,
             len(progress.text),
-            time.monotonic() - started,
+            latency,
             status,
+            extra=fields,  # separate fields for LOG_FORMAT=json
         )
+        if self._metrics is not None:
+            self._metrics.turn(status, model, latency, first)
 
 
 class Checkpoint:

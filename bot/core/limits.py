@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from storage import NO_LIMIT, DayTotals, LimitName, UsageRepository, UserLimits
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 Clock = Callable[[], datetime]
 
@@ -56,7 +60,9 @@ class DailyLimits:
         defaults: DayTotals,
         is_admin: Callable[[int], bool],
         clock: Clock = utc_now,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._usage = usage
         self._defaults = defaults
         self._is_admin = is_admin
@@ -87,6 +93,8 @@ class DailyLimits:
         )
         if over is None:
             return None
+        if self._metrics is not None:
+            self._metrics.limit_refused(over.limit)
         return LimitReached(over.limit, over.used, over.allowed, self.resets_at())
 
     async def charge(self, user_id: int, model: str, *, images: int = 0) -> None:

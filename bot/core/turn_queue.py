@@ -74,6 +74,25 @@ class ChatTurnQueue:
             tasks = [state.task for state in self._chats.values() if state.task is not None]
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def finish(self, grace: float, interrupt: Callable[[], int], after_interrupt: float = 2.0) -> int:
+        """A graceful stop: nothing new starts; running turns get `grace` seconds, then `interrupt()` ends
+        them (each leaves its partial text and a note) and they get `after_interrupt` more. Waiting jobs
+        are dropped: their messages are stored, and the next start answers them. Returns how many were cut."""
+        self._closed = True
+        for state in self._chats.values():
+            state.waiting.clear()
+        tasks = [state.task for state in self._chats.values() if state.task is not None]
+        if not tasks:
+            return 0
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        if not pending:
+            return 0
+        cut = interrupt()
+        _, still = await asyncio.wait(pending, timeout=after_interrupt)
+        for task in still:
+            task.cancel()
+        return cut
+
     async def close(self) -> None:
         """Cancel what runs (answers keep what they stored) and drop what waits."""
         self._closed = True

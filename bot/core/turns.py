@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from storage import ChatKey
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Running:
     stop: asyncio.Event
     owner: int  # whose message the answer is for
+    interrupted: bool = False  # stopped by a shutdown, not by a user
 
 
 class TurnRegistry:
@@ -40,3 +41,18 @@ class TurnRegistry:
             return None
         turn.stop.set()
         return True
+
+    def interrupt_all(self) -> int:
+        """A shutdown: every running answer ends now, as partial, marked interrupted."""
+        for turn in self._running.values():
+            turn.interrupted = True
+            turn.stop.set()
+        return len(self._running)
+
+    def was_interrupted(self, chat: ChatKey) -> bool:
+        turn = self._running.get(chat)
+        return turn is not None and turn.interrupted
+
+    @property
+    def count(self) -> int:
+        return len(self._running)

@@ -157,7 +157,9 @@ async def _show_events(
 
 
 async def _finish(svc: Services, stream: StreamingReply, view: AnswerView, event: TurnDone, lang: str) -> str | None:
-    footer = t(lang, "stopped.suffix") if event.partial else None
+    footer = None
+    if event.partial:
+        footer = t(lang, "interrupted.suffix" if svc.turns.was_interrupted(_chat_of(stream)) else "stopped.suffix")
     if svc.settings.show_usage_footer and not event.partial:
         footer = f"— {event.model} · {event.prompt_tokens}+{event.completion_tokens} tokens"
     view.answer = f"{event.text}\n\n{footer}" if footer else event.text
@@ -180,6 +182,11 @@ async def _fail(svc: Services, io: TelegramText, stream: StreamingReply, event: 
     await io.send(failure_text(lang, event), [])
     if event.answer_id:
         await svc.conversations.mark_delivered(event.answer_id, tuple(ids) if ids else None)
+
+
+def _chat_of(stream: StreamingReply) -> ChatKey:
+    target = stream.target
+    return ChatKey(target.chat_id, target.thread_id or 0)
 
 
 def _recorder(svc: Services, answer_id: int) -> Callable[[list[int]], Awaitable[None]]:

@@ -81,6 +81,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "⚠️ 由于机器人重启，未能完成对你消息的回答。点击 🔄 重试。",
     },
     "stopped.suffix": {"en": "⏹ (stopped)", "zh": "⏹（已停止）"},
+    "interrupted.suffix": {
+        "en": "⚠️ (interrupted by a restart of the bot — send /retry for the whole answer)",
+        "zh": "⚠️（机器人重启，回答被中断——发送 /retry 获取完整回答）",
+    },
     "empty.text": {"en": "Send me some text to answer.", "zh": "请发送要我回答的文字。"},
     # ------------------------------------------------------------ model / system
     "model.current": {

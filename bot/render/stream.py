@@ -21,7 +21,7 @@ from telegram.error import RetryAfter, TelegramError
 from bot.ratelimit import PreviewSkipped
 
 from .markdown import Chunk, render_pieces, split, tail
-from .telegram_io import TelegramText, is_transport_error, retry_seconds
+from .telegram_io import Target, TelegramText, is_transport_error, retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ class StreamingReply:
         # told once when drafts fail here (the chat then streams by edits for the process's lifetime)
         self.on_drafts_refused: Callable[[], None] | None = None
         self._previews_off = False
+
+    @property
+    def target(self) -> Target:
+        return self._io.target
 
     @property
     def message_ids(self) -> list[int]:

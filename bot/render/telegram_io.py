@@ -1,6 +1,6 @@
 """Sending and editing text on Telegram with the fallbacks every reply needs.
 
-- entities are sent with no parse_mode (telegram-notes §3.2: a parse_mode would make Telegram ignore them);
+- entities go with no parse_mode, or Telegram ignores them (docs/protocols.md, "Telegram: entities vs parse_mode");
 - "message is not modified" counts as success;
 - a refused formatting falls back to the same text without entities;
 - RetryAfter is waited out a bounded number of times.

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 from httpx_sse import EventSource
 
-from .errors import WenwenStreamError, WenwenTruncatedError, error_from_stream_object
+from .errors import WenwenError, WenwenStreamError, WenwenTruncatedError, error_from_stream_object
 from .formats import request_for
 from .http import REQUEST_ID_HEADER, GatewayHttp
 from .types import (
@@ -41,6 +41,7 @@ class WenwenClient:
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_error: Callable[[WenwenError], None] | None = None,
     ) -> None:
         self.http = GatewayHttp(
             base_url,
@@ -50,13 +51,14 @@ class WenwenClient:
             retries=retries,
             transport=transport,
             sleep=sleep,
+            on_error=on_error,
         )
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     async def list_models(self) -> list[ModelInfo]:
-        """`GET /v1/models` (the OpenAI-shaped list for Bearer auth, §8.1)."""
+        """`GET /v1/models` (the OpenAI-shaped list for Bearer auth; docs/protocols.md, "Gateway: model list")."""
         body, _ = await self.http.request_json("GET", "/v1/models")
         return ModelList.model_validate(body).data
 
@@ -68,7 +70,7 @@ class WenwenClient:
         return ChatCompletion.model_validate(body)
 
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """The answer as typed events, in whichever format the request names (§3.3, §4, §5).
+        """The answer as typed events, in the format the request names (docs/protocols.md, "Gateway: SSE framing").
 
         Ends with `Finish`; raises `WenwenTruncatedError` when the stream ends before its format's
         end marker and `WenwenStreamError` when it carries an error. Never retried once a byte of

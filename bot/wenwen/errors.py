@@ -1,4 +1,4 @@
-"""Typed errors for everything the gateway can answer with (wenwen-api.md §0.3, §2.3, §5)."""
+"""Typed errors for everything the gateway can answer with (docs/protocols.md, "Gateway: error envelopes")."""
 
 from __future__ import annotations
 

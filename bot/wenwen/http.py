@@ -27,7 +27,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class GatewayHttp:
-    """One pooled `httpx.AsyncClient` for the whole process; Bearer auth everywhere (§0.1)."""
+    """One pooled `httpx.AsyncClient` for the process; Bearer auth (docs/protocols.md, "Gateway: authentication")."""
 
     def __init__(
         self,
@@ -39,8 +39,10 @@ class GatewayHttp:
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_error: Callable[[WenwenError], None] | None = None,
     ) -> None:
         self.retries = retries
+        self._on_error = on_error  # told of every failed attempt (metrics); never changes what happens
         self._sleep = sleep
         self._key_refusal_logged = False
         self._api_key = api_key
@@ -60,7 +62,7 @@ class GatewayHttp:
         await self.public.aclose()
 
     def anthropic_auth(self) -> dict[str, str]:
-        """`x-api-key`, the Anthropic way (accepted on /v1/messages, §0.1)."""
+        """`x-api-key`, the Anthropic way (accepted on /v1/messages; docs/protocols.md, "Gateway: authentication")."""
         return {"x-api-key": self._api_key}
 
     async def with_retries(self, attempt: Callable[[], Awaitable[T]], *, retries: int | None = None) -> T:
@@ -72,6 +74,8 @@ class GatewayHttp:
                 return await attempt()
             except WenwenError as error:
                 self._note_key_refusal(error)
+                if self._on_error is not None:
+                    self._on_error(error)
                 wait = BACKOFF[min(number, len(BACKOFF) - 1)]
                 out_of_time = time.monotonic() - started + wait > RETRY_BUDGET
                 if not error.retryable or number >= allowed or out_of_time:

@@ -1,4 +1,4 @@
-"""Audio (transcriptions, speech) and image (generations, edits) endpoints (wenwen-api.md §6, §7)."""
+"""Transcription, speech, image generation and edits (docs/protocols.md, "Gateway: audio", "Gateway: images")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import WenwenError
 from .http import GatewayHttp
 
-# OpenAI decides the audio format from the file name; new-api passes the name through (§6.1).
+# OpenAI picks the audio format by the file name; new-api passes the name on (docs/protocols.md, "Gateway: audio").
 TRANSCRIBE_EXTENSIONS = frozenset({"flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"})
 TRANSCRIBE_LIMIT = 25 * 1024 * 1024
 SPEECH_INPUT_LIMIT = 4096

@@ -1,4 +1,4 @@
-"""The Midjourney endpoints of the gateway (midjourney-proxy through new-api, wenwen-api.md §2)."""
+"""The Midjourney endpoints (midjourney-proxy through new-api; docs/protocols.md, "Gateway: Midjourney endpoints")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Midjourney-proxy wire types as new-api relays them (wenwen-api.md §2)."""
+"""Midjourney-proxy wire types as new-api relays them (docs/protocols.md, "Gateway: Midjourney task objects")."""
 
 from __future__ import annotations
 

@@ -29,10 +29,27 @@ from aiohttp import BodyPartReader, web
 
 from tests.fakes.telegram_chaos import DROPPED_STATUS, ChaosMixin, Dropped, inject
 from tests.fakes.telegram_members import MembersMixin
-from tests.fakes.telegram_methods import MEDIA_KINDS, Call, StoredFile, StoredMessage, TelegramState
+from tests.fakes.telegram_methods import (
+    FLOOD_COUNTED,
+    MEDIA_KINDS,
+    Call,
+    FloodError,
+    StoredFile,
+    StoredMessage,
+    TelegramState,
+)
 from tests.fakes.telegram_text import ApiError, bad_request, command_key, utf16_len
 
-__all__ = ["ApiError", "Call", "FakeTelegram", "StoredFile", "StoredMessage", "utf16_len"]
+__all__ = [
+    "FLOOD_COUNTED",
+    "ApiError",
+    "Call",
+    "FakeTelegram",
+    "FloodError",
+    "StoredFile",
+    "StoredMessage",
+    "utf16_len",
+]
 
 JSON_FIELDS = frozenset(
     "reply_markup entities caption_entities commands media allowed_updates link_preview_options "
@@ -193,6 +210,9 @@ class FakeTelegram(TelegramState, ChaosMixin, MembersMixin):
         try:
             result = await self._process(request, call, token)
         except ApiError as exc:
+            if isinstance(exc, FloodError):
+                call.flood = exc.scope
+                self.flood_refusals.append(call)
             response = self._finish(call, exc.status, exc.description, None, exc.retry_after)
         except Dropped:
             response = self._finish(call, DROPPED_STATUS, "chaos: connection dropped before acting", None)

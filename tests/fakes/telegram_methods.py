@@ -1,8 +1,8 @@
 """State and synchronous Bot API method handlers of the fake Telegram server (see telegram_api.py).
 
 Each ``api_<methodName>`` takes the decoded parameters and returns the ``result`` or raises ApiError.
-Handlers validate everything first, then apply the flood limit, then change state, so a refused call
-never changes anything.
+Handlers validate everything first, then apply the flood limits (``flood_check``), then change state,
+so a refused call never changes anything.
 """
 
 from __future__ import annotations
@@ -56,6 +56,13 @@ _ACCEPT_ONLY = (
     "close",
     "logOut",
 )
+# What Telegram's flood control counts: calls that put or change a message in a chat (Telegram asks bots
+# to treat edits like messages). Not drafts, chat actions, callback answers, reads or deletes. This fake
+# does not implement copyMessage, forwardMessage and editMessageMedia (404): they are listed for when it does.
+FLOOD_COUNTED = frozenset(
+    "sendMessage sendPhoto sendDocument sendMediaGroup sendVoice sendAudio sendVideo sendAnimation copyMessage "
+    "forwardMessage editMessageText editMessageCaption editMessageReplyMarkup editMessageMedia".split()
+)
 
 
 @dataclass
@@ -70,6 +77,15 @@ class Call:
     description: str | None = None
     result: Any = None
     chaos: str | None = None  # the fault FakeTelegram.chaos injected into this call (telegram_chaos.py)
+    flood: str | None = None  # "chat", "group" or "global": the flood limit that refused it with 429
+
+
+class FloodError(ApiError):
+    """429 from a flood limit; ``scope`` is the window that was full ("chat", "group" or "global")."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+        self.scope = scope
 
 
 @dataclass
@@ -111,7 +127,11 @@ class TelegramState:
             "username": bot_username,
         }
         self.calls: list[Call] = []
-        self.flood_limit: tuple[int, float] | None = None
+        # Flood limits, all off unless set: (at most N calls, in any S seconds), sliding windows.
+        self.flood_limit: tuple[int, float] | None = None  # each chat: message calls and drafts, one each
+        self.global_flood_limit: tuple[int, float] | None = None  # all chats together: FLOOD_COUNTED calls
+        self.group_flood_limit: tuple[int, float] | None = None  # each group/supergroup: FLOOD_COUNTED calls
+        self.flood_refusals: list[Call] = []  # calls refused by a flood limit, in order (Call.flood: which)
         self.chats: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], StoredMessage] = {}
@@ -124,6 +144,8 @@ class TelegramState:
         self.webhook: dict[str, Any] = {"url": ""}
         self._last_message_id: dict[int, int] = collections.defaultdict(int)
         self._flood: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._flood_group: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._flood_global: collections.deque[float] = collections.deque()
         self._counter = 0
 
     # ------------------------------------------------------------ helpers
@@ -151,18 +173,35 @@ class TelegramState:
         self._last_message_id[chat_id] += 1
         return self._last_message_id[chat_id]
 
-    def flood_check(self, chat_id: int) -> None:
-        if self.flood_limit is None:
-            return
-        limit, window = self.flood_limit
+    def enable_flood_control(self, per_second: int = 30, per_group_minute: int = 20) -> None:
+        """Telegram's limits: ``per_second`` message calls over all chats in any second, and
+        ``per_group_minute`` in one group in any minute (the per-chat ``flood_limit`` is left as it is)."""
+        self.global_flood_limit = (per_second, 1.0)
+        self.group_flood_limit = (per_group_minute, 60.0)
+
+    def flood_check(self, chat_id: int, messages: int = 1, *, counted: bool = True) -> None:
+        """Raise FloodError (429, retry_after) if a flood window is full, else count the call in each window.
+
+        ``flood_limit`` counts every call made here once, drafts included. ``counted`` False (a draft):
+        only ``flood_limit`` applies. ``messages`` is what the call weighs in the global and group windows
+        (an album: one per item). A refused call is counted nowhere."""
         now = time.monotonic()
-        sent = self._flood[chat_id]
-        while sent and now - sent[0] >= window:
-            sent.popleft()
-        if len(sent) >= limit:
-            retry = max(1, math.ceil(window - (now - sent[0])))
-            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
-        sent.append(now)
+        windows: list[tuple[str, collections.deque[float], tuple[int, float], int]] = []
+        if self.flood_limit is not None:
+            windows.append(("chat", self._flood[chat_id], self.flood_limit, 1))
+        if counted and self.group_flood_limit is not None and chat_id < 0:
+            windows.append(("group", self._flood_group[chat_id], self.group_flood_limit, messages))
+        if counted and self.global_flood_limit is not None:
+            windows.append(("global", self._flood_global, self.global_flood_limit, messages))
+        for scope, sent, (limit, period), weight in windows:
+            while sent and now - sent[0] >= period:
+                sent.popleft()
+            if len(sent) + weight > limit:
+                index = len(sent) + weight - limit - 1  # once this one leaves the window, the call fits
+                frees_at = sent[index] + period if 0 <= index < len(sent) else now + period
+                raise FloodError(scope, max(1, math.ceil(frees_at - now)))
+        for _, sent, _, weight in windows:
+            sent.extend([now] * weight)
 
     def register_file(
         self, content: bytes, kind: str, file_id: str | None = None, file_path: str | None = None
@@ -381,7 +420,7 @@ class TelegramState:
             raise bad_request("method is available only for private chats")
         self._text(p, "text", "parse_mode", "entities", MAX_TEXT, "message is too long")
         self._reply_target(chat_id, {"message_thread_id": p.get("message_thread_id")})
-        self.flood_check(chat_id)
+        self.flood_check(chat_id, counted=False)
         return True
 
     def _apply_edit(
@@ -513,7 +552,7 @@ class TelegramState:
             raise bad_request("documents and audio can't be mixed with other media types in an album")
         thread, reply_to = self._reply_target(chat_id, p)
         self.chat(chat_id)
-        self.flood_check(chat_id)
+        self.flood_check(chat_id, len(items))  # each item is a message in the chat
         group, out = str(10_000_000 + self._next()), []
         for item, kind, content, name, caption, ents in items:
             given = item.get("media") if isinstance(item.get("media"), str) else None

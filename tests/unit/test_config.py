@@ -1,4 +1,4 @@
-"""bot/config.py: the fixed configuration interface of DESIGN.md and its error messages."""
+"""bot/config.py: the fixed configuration interface (docs/architecture.md, "Configuration") and its error messages."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""bot/wenwen/formats: the three chat formats' stream parsers and request bodies (wenwen-api.md §3.3, §4, §5).
+"""bot/wenwen/formats: the three chat formats' stream parsers and request bodies (docs/protocols.md, "Gateway").
 
-The SSE frames below are the (event, data) pairs the spec shows; the parsers see them after SSE decoding.
+The SSE frames below are (event, data) pairs as the gateway sends them; the parsers see them after SSE decoding.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def of(events: list[StreamEvent], kind: type) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
 
 
-# ================================================================ chat completions (§3.3)
+# ================================================================ chat completions (docs/protocols.md)
 
 
 def _chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> Frame:
@@ -190,7 +190,7 @@ def test_chat_done_without_finish_reason_is_truncated() -> None:
     assert caught.value.kind == ErrorKind.TRUNCATED
 
 
-# ================================================================ responses (§4)
+# ================================================================ responses (docs/protocols.md)
 
 
 def _r(kind: str, **fields: Any) -> Frame:
@@ -365,7 +365,7 @@ def test_responses_without_completed_is_truncated() -> None:
         parser.close()
 
 
-# ================================================================ messages (§5)
+# ================================================================ messages (docs/protocols.md)
 
 
 def _m(kind: str, **fields: Any) -> Frame:
@@ -387,7 +387,7 @@ MESSAGE_START = _m(
 
 
 def _spec_stream() -> list[Frame]:
-    """The §5 example: thinking, text, a tool_use with input_json_delta, stop_reason tool_use."""
+    """A typical Anthropic stream: thinking, text, a tool_use with input_json_delta, stop_reason tool_use."""
     return [
         MESSAGE_START,
         _m("content_block_start", index=0, content_block={"type": "thinking", "thinking": "", "signature": ""}),

@@ -1,4 +1,4 @@
-"""Which Midjourney buttons a Telegram user can use (wenwen-api.md §2.4)."""
+"""Which Midjourney buttons a Telegram user can use (docs/protocols.md, "Gateway: Midjourney buttons")."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def needs_prompt(custom_id: str) -> bool:
 
 
 def parse_describe_prompts(final_prompt: str) -> list[str]:
-    """DESCRIBE's four prompts: "1️⃣ … \\n\\n2️⃣ …" (§2.5)."""
+    """DESCRIBE's four prompts: "1️⃣ … \\n\\n2️⃣ …" (docs/protocols.md, "Gateway: Midjourney task objects")."""
     prompts: list[str] = []
     for block in final_prompt.split("\n\n"):
         text = block.strip()
@@ -74,5 +74,5 @@ _ACTIONS = (
 
 
 def action_of(custom_id: str) -> str:
-    """new-api's action name for a customId (the price model it bills, §2.4)."""
+    """The action (price model) new-api bills a customId as (docs/protocols.md, "Gateway: Midjourney buttons")."""
     return next((action for prefix, action in _ACTIONS if custom_id.startswith(prefix)), "ACTION")

@@ -18,7 +18,7 @@ from .service import mj_model
 
 log = logging.getLogger("bot.mj")
 
-# Upstream statuses (wenwen-api.md §2.5); "" means new-api has not polled the task yet.
+# Upstream statuses (docs/protocols.md, "Gateway: Midjourney task objects"); "" means new-api has not polled it yet.
 _RUNNING = {"IN_PROGRESS"}
 _DONE = {"SUCCESS"}
 _FAILED = {"FAILURE", "CANCEL"}

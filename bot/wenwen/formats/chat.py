@@ -1,4 +1,4 @@
-"""Chat completions streams (wenwen-api.md §3.3): content, reasoning and tool-call deltas."""
+"""Chat completions streams (docs/protocols.md, "Gateway: chat completions"): content, reasoning, tool-call deltas."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Anthropic messages (wenwen-api.md §5): thinking, tool use, remote MCP servers."""
+"""Anthropic messages (docs/protocols.md, "Gateway: Anthropic messages"): thinking, tool use, remote MCP servers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAI Responses (wenwen-api.md §4): full history as input items, events → one vocabulary.
+"""OpenAI Responses (docs/protocols.md, "Gateway: Responses"): full history as input items, events → one vocabulary.
 
 `previous_response_id` is never used: the gateway may route the next call to an upstream that
 never stored the response.

@@ -1,4 +1,4 @@
-"""Audio through new-api (spec §6, §11.6): ``POST /v1/audio/transcriptions``,
+"""Audio through new-api (docs/protocols.md, "Gateway: audio"): ``POST /v1/audio/transcriptions``,
 ``/v1/audio/translations`` (multipart) and ``/v1/audio/speech`` (JSON → binary audio).
 
 Layers, in the order a request meets them (see media_common.py for the error shapes):

@@ -1,4 +1,4 @@
-"""``POST /v1/chat/completions`` (spec §3): scripted replies, SSE stream and JSON answer."""
+"""``POST /v1/chat/completions`` (docs/protocols.md, "Gateway: chat completions"): scripted replies, SSE and JSON."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class _ChatRun(FormatRun):
         return chunk
 
     def _tool_call_deltas(self) -> list[dict[str, Any]]:
-        """Spec §3.3: per call one fragment with index/id/type/name and empty arguments, then
+        """Per call one fragment with index/id/type/name and empty arguments (docs/protocols.md), then
         fragments with only index and an arguments piece."""
         deltas: list[dict[str, Any]] = []
         for index, call in enumerate(self.reply.tool_calls or []):
@@ -113,7 +113,7 @@ class _ChatRun(FormatRun):
         reply, fake = self.reply, self.fake
         tool_frames = self._tool_call_deltas()
         if tool_frames and not reply.text and not reply.reasoning:
-            # a pure tool call: the first chunk carries the role and the first fragment (spec §3.3)
+            # a pure tool call: the first chunk carries the role and the first fragment (docs/protocols.md)
             await self.send_data(self._chunk({"role": "assistant", "content": None, **tool_frames.pop(0)}, first=True))
         else:
             await self.send_data(self._chunk({"role": "assistant", "content": ""}, first=True))

@@ -1,4 +1,4 @@
-"""Request ids and the gateway's error envelopes (spec §0.1, §0.3).
+"""Request ids and error envelopes (docs/protocols.md, "Gateway: authentication", "Gateway: error envelopes").
 
 Three shapes exist on the OpenAI-format routes of stock new-api:
 
@@ -152,7 +152,7 @@ def text_response(body: str, status: int) -> web.Response:
     return web.Response(text=body, status=status, content_type=content_type, charset="utf-8")
 
 
-# Default gateway texts for scripted errors that do not set a message (spec §0.3 table).
+# Default gateway texts for scripted errors that do not set a message (docs/protocols.md, "Gateway: error envelopes").
 def default_error_message(status: int, model: str) -> str:
     defaults = {
         401: "无效的令牌",

@@ -1,4 +1,4 @@
-"""Validation of a ``POST /v1/messages`` body (spec §5) and the Claude-shaped errors.
+"""Checks of a ``POST /v1/messages`` body, Claude-shaped errors (docs/protocols.md, "Gateway: Anthropic messages").
 
 Layers, in the order a request meets them:
 

@@ -1,4 +1,4 @@
-"""Validation of a ``POST /v1/responses`` body, in the layers a real request meets (spec §4).
+"""Validation of a ``POST /v1/responses`` body in the layers a request meets (docs/protocols.md, "Gateway: Responses").
 
 1. new-api decodes the body into ``dto.OpenAIResponsesRequest`` (Go type errors) and checks
    ``input`` (``relay/helper/valid_request.go``: ``input is required``). Failures are

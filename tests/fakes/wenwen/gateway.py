@@ -1,4 +1,4 @@
-"""What new-api does before a relay handler runs: the distributor (model → channel, spec §0.3)
+"""Before a relay handler runs: new-api's distributor (model → channel; docs/protocols.md, "Gateway: error envelopes")
 and the Go-side JSON decoding of the request (``common.UnmarshalBodyReusable``)."""
 
 from __future__ import annotations

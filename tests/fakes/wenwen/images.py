@@ -1,4 +1,4 @@
-"""Images through new-api (spec §7, §11.7): ``POST /v1/images/generations`` (JSON),
+"""Images through new-api (docs/protocols.md, "Gateway: images"): ``POST /v1/images/generations`` (JSON),
 ``POST /v1/images/edits`` (multipart) and the auth-free CDN ``GET /files/img-<id>.png`` the
 returned URLs point to. (``/v1/images/variations`` stays 501, registered in server.py.)
 

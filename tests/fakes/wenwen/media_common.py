@@ -1,10 +1,10 @@
 """Shared pieces of the audio and image routes: scripted upstream answers and the error texts of
-the layers a media request crosses (spec §6, §7).
+the layers a media request crosses (docs/protocols.md, "Gateway: audio", "Gateway: images").
 
 1. new-api's distributor — OpenAI-shaped ``abort_openai`` errors (400 / 503), see gateway.py;
 2. new-api's request validation — HTTP 400 ``{"type":"new_api_error","code":"invalid_audio_request"}``
-   (``invalid_image_request`` for images), as in the builds spec §6.1/§7.1 describe. Current
-   new-api renders the same texts as HTTP 500 ``invalid_request``; the fake follows the spec;
+   (``invalid_image_request`` for images), as older new-api builds answer. Current
+   new-api renders the same texts as HTTP 500 ``invalid_request``; the fake follows the older builds;
 3. the adaptor (``ConvertAudioRequest`` / ``ConvertImageRequest``) — HTTP 500
    ``convert_request_failed`` (``file is required``, ``image is required``);
 4. the upstream (OpenAI), whose error is passed through with its status and type, ``param: null``

@@ -1,7 +1,7 @@
-"""``POST /v1/messages`` (spec §5): the Anthropic Messages format, driven by the same scripted
+"""``POST /v1/messages`` (docs/protocols.md, "Gateway: Anthropic messages"), driven by the same scripted
 :class:`format_sse.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
 
-Auth: ``x-api-key`` or Bearer (server middleware, spec §0.1); auth and distributor errors stay
+Auth: ``x-api-key`` or Bearer (docs/protocols.md, "Gateway: authentication"); auth and distributor errors stay
 OpenAI-shaped, everything after is ``{"type":"error","error":{"type","message"}}``.
 ``anthropic-version`` may be missing (new-api defaults it to 2023-06-01); the effective value is
 recorded in ``RecordedRequest.extra["anthropic_version"]``. Request checks: see

@@ -1,4 +1,4 @@
-"""Midjourney through new-api (spec §2, §11.5): ``/mj/submit/*``, ``/mj/task/*`` and the
+"""Midjourney via new-api (docs/protocols.md, "Gateway: Midjourney endpoints"): ``/mj/submit/*``, ``/mj/task/*`` and the
 auth-free ``GET /mj/image/{id}``, also under ``/mj-fast``, ``/mj-relax`` and ``/mj-turbo``.
 
 Three layers are reproduced in order for a submit:

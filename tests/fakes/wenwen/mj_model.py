@@ -1,4 +1,4 @@
-"""Midjourney task model for the fake (spec §2.3–§2.7): customId parsing, buttons, the per-task
+"""Midjourney tasks (docs/protocols.md, "Gateway: Midjourney task objects"): customId parsing, buttons, the per-task
 stage schedule, the stored new-api row (``MjTask``) and deterministic PNG bytes.
 
 A task is new-api's row as ``coverMidjourneyTaskDto`` renders it. The row changes only when the
@@ -50,7 +50,7 @@ class ActionParseError(Exception):
 
 
 def cover_plus_action(custom_id: str, body_action: str = "") -> tuple[str, int]:
-    """new-api's customId → (action, index) mapping (spec §2.4, service/midjourney.go).
+    """new-api's customId → (action, index) mapping (docs/protocols.md, "Gateway: Midjourney buttons").
 
     A customId with too few ``::`` segments makes Go panic (index out of range); the fake answers
     ``unknown_action:<customId>`` for it instead. A segment containing "variation" that is not one of

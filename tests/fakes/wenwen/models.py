@@ -1,4 +1,4 @@
-"""``GET /v1/models`` and ``GET /v1/models/{id}`` (spec §8.1)."""
+"""``GET /v1/models`` and ``GET /v1/models/{id}`` (docs/protocols.md, "Gateway: model list")."""
 
 from __future__ import annotations
 

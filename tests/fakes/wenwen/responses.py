@@ -1,4 +1,4 @@
-"""``POST /v1/responses`` (spec §4): the OpenAI Responses API, driven by the same scripted
+"""``POST /v1/responses`` (docs/protocols.md, "Gateway: Responses"), driven by the same scripted
 :class:`format_sse.Reply` queue as /v1/chat/completions (``fake.script(...)``, FIFO across formats).
 
 How a Reply maps onto the Responses format:

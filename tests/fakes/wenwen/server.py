@@ -1,6 +1,6 @@
 """FakeWenwen: a loopback HTTP fake of the wenwen gateway (stock QuantumNous/new-api).
 
-This module owns the app, the TokenAuth middleware (spec §0.1), request recording and the
+This module owns the app, TokenAuth (docs/protocols.md, "Gateway: authentication"), request recording and the
 ``X-Oneapi-Request-Id`` header. Route families live in their own modules, each exposing
 ``register(fake, app)``; to add one (mj, audio, images, responses, messages …) write the module
 and append it to ``FakeWenwen.ROUTE_MODULES``. Handlers can read ``request[BODY_KEY]`` (bytes,
@@ -251,7 +251,7 @@ class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMi
             self._notify()
 
     def _authenticate(self, request: web.Request) -> None:
-        """``middleware.TokenAuth`` (spec §0.1); raises GatewayError on failure."""
+        """``middleware.TokenAuth`` (docs/protocols.md, "Gateway: authentication"); raises GatewayError on failure."""
         headers, path = request.headers, request.path
         auth = headers.get("Authorization", "")
         if ("/v1/messages" in path or "/v1/models" in path) and headers.get("x-api-key"):

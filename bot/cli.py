@@ -1,0 +1,89 @@
+"""The maintenance subcommands: `wenwen-bot backup PATH`, `wenwen-bot check`, `wenwen-bot healthcheck`.
+
+Each prints a line or a few and returns the exit code; none prints a traceback or a secret (they print
+paths, sizes, versions and SQLite's own messages, never a setting's value).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from storage import maintenance
+from storage.migrations import MIGRATIONS
+
+from .config import Settings
+
+HEALTHCHECK_TIMEOUT = 8.0  # above /healthz's own database probe (3 s)
+
+
+def _fail(text: str) -> int:
+    sys.stderr.write(text + "\n")
+    return 1
+
+
+def backup(settings: Settings, target: Path) -> int:
+    source = settings.database_path
+    destination = maintenance.backup_target(source, target, time.strftime("%Y%m%d-%H%M%S"))
+    try:
+        result = maintenance.backup(source, destination)
+    except (maintenance.MaintenanceError, sqlite3.Error, OSError) as error:
+        return _fail(f"backup failed: {error}")
+    print(f"backup: wrote {result.path} ({result.size} bytes, schema version {result.schema_version})")
+    return 0
+
+
+def check(settings: Settings) -> int:
+    path = settings.database_path
+    try:
+        version, problems = maintenance.check(path)
+    except (maintenance.MaintenanceError, sqlite3.Error, OSError) as error:
+        return _fail(f"check failed: {error}")
+    if problems:
+        for problem in problems:
+            sys.stderr.write(f"check: {problem}\n")
+        return 1
+    print(f"check: {path} is ok (schema version {version}, this wenwen-bot knows {len(MIGRATIONS)})")
+    return 0
+
+
+def health_url(settings: Settings) -> str:
+    """Where the bot's own /healthz answers; a wildcard listen address is asked on loopback."""
+    host = settings.health_listen.strip()
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.health_port}/healthz"
+
+
+def healthcheck(settings: Settings) -> int:
+    """0 when /healthz answers 200 (or no health server is configured: nothing to ask), else 1."""
+    if settings.health_port is None:
+        return 0
+    url = health_url(settings)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP(S)_PROXY
+    try:
+        with opener.open(url, timeout=HEALTHCHECK_TIMEOUT) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except (OSError, ValueError) as error:  # refused, timed out, unreachable
+        reason = getattr(error, "reason", error)
+        return _fail(f"healthcheck: no answer from {url}: {reason}")
+    if status == 200:
+        print("healthcheck: ok")
+        return 0
+    return _fail(f"healthcheck: {url} answered {status}: {_problems(body)}")
+
+
+def _problems(body: bytes) -> str:
+    try:
+        problems = json.loads(body).get("problems") or []
+    except (ValueError, AttributeError):
+        return "unhealthy"
+    return "; ".join(str(problem) for problem in problems) or "unhealthy"

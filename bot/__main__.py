@@ -10,14 +10,14 @@ import asyncio
 import hashlib
 import logging
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from telegram.error import TelegramError
 
 from storage import SchemaTooNew
-from storage.maintenance import newer_schema_message
+from storage.maintenance import newer_schema_message, schema_version_of
+from storage.migrations import MIGRATIONS
 
 from . import cli
 from .app import ALLOWED_UPDATES, build_application
@@ -68,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="wenwen-bot", description="Run the bot (no command), or look after it.")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     backup = commands.add_parser("backup", help="copy the live database consistently (safe while the bot runs)")
-    backup.add_argument("path", type=Path, help="the backup file, or a folder for a dated file in it")
+    backup.add_argument("path", help="the backup file, or a folder (ending in /) for a dated file in it")
     commands.add_parser("check", help="check the database's integrity and schema version")
     commands.add_parser("healthcheck", help="exit 0 if the running bot's /healthz answers 200 (HEALTH_PORT)")
     return top
@@ -85,9 +85,18 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(cli.check(settings) if args.command == "check" else cli.healthcheck(settings))
 
 
+def refuse_a_newer_database(settings: Settings) -> None:
+    """Said before Telegram is asked anything (storage's migrate() refuses it too, whatever happens)."""
+    found = schema_version_of(settings.database_path)
+    if found is not None and found > len(MIGRATIONS):
+        log.error("%s", newer_schema_message(settings.database_path, found, len(MIGRATIONS)))
+        raise SystemExit(2)
+
+
 def run_bot() -> None:
     settings = load_settings()
     setup_logging(settings.log_level, secret_values(settings), settings.log_format)
+    refuse_a_newer_database(settings)
     app = build_application(settings)
     try:
         if settings.webhook_url:

@@ -7,6 +7,7 @@ paths, sizes, versions and SQLite's own messages, never a setting's value).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -27,9 +28,11 @@ def _fail(text: str) -> int:
     return 1
 
 
-def backup(settings: Settings, target: Path) -> int:
+def backup(settings: Settings, target: str) -> int:
+    """`target` ending in "/" is a folder even before it exists (then it must exist: never a file by that name)."""
     source = settings.database_path
-    destination = maintenance.backup_target(source, target, time.strftime("%Y%m%d-%H%M%S"))
+    folder = target.endswith(("/", os.sep))
+    destination = maintenance.backup_target(source, Path(target), time.strftime("%Y%m%d-%H%M%S"), folder=folder)
     try:
         result = maintenance.backup(source, destination)
     except (maintenance.MaintenanceError, sqlite3.Error, OSError) as error:

@@ -10,6 +10,7 @@ takes a write. A quiet bot is healthy: the age of the last handled update is onl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import socket
@@ -44,6 +45,7 @@ class _Listening(Protocol):
     def listening(self) -> bool: ...
 
 
+@functools.cache
 def package_version() -> str:
     try:
         return version("wenwen-bot")
@@ -80,7 +82,7 @@ class HealthProbe:
         try:
             await asyncio.wait_for(asyncio.shield(self._db_probe), DB_PROBE_TIMEOUT)
         except TimeoutError:
-            return f"the database took no write within {DB_PROBE_TIMEOUT:.0f} s"
+            return f"the database took no write within {DB_PROBE_TIMEOUT:g} s"
         except Exception as error:  # sqlite3.Error, a closed connection: the reason, not a traceback
             return f"the database is not writable: {error}"
         return None
@@ -184,7 +186,12 @@ class HealthServer:
         return int(self._sockets[0].getsockname()[1]) if self._sockets else self._port
 
     async def start(self) -> None:
-        self._sockets = bind_sockets(self._port, address=self._listen)
+        try:
+            self._sockets = bind_sockets(self._port, address=self._listen)
+        except OSError as error:  # the port is taken: say whose port it is
+            raise OSError(
+                error.errno, f"the health server cannot listen on {self._listen}:{self._port}: {error.strerror}"
+            ) from None
         self._server = HTTPServer(
             self._routes, max_body_size=MAX_BODY, idle_connection_timeout=IDLE_TIMEOUT, body_timeout=IDLE_TIMEOUT
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .access import AccessEntry, AccessRepository, AccessState, BotStateRepository
 from .conversations import ConversationRepository
-from .db import Database
+from .db import Database, SchemaTooNew
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage, Unfinished
 from .settings import ChatSettingsRepository
@@ -64,6 +64,7 @@ __all__ = [
     "MjTaskRepository",
     "MjTaskRow",
     "Reservation",
+    "SchemaTooNew",
     "Storage",
     "StoredMessage",
     "Unfinished",

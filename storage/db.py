@@ -28,6 +28,19 @@ async def _connect(path: Path | str, *, read_only: bool = False) -> aiosqlite.Co
     return connection
 
 
+class SchemaTooNew(Exception):
+    """The database's schema version is newer than any migration this code has."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(f"database schema version {found} is newer than this code knows ({known})")
+        self.found = found
+        self.known = known
+
+
+class _RolledBack(Exception):
+    """Ends `probe_write`'s transaction with a rollback."""
+
+
 class Database:
     """One writer connection and a few readers for the process.
 
@@ -86,8 +99,14 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self) -> None:
-        """Apply the numbered migrations newer than `PRAGMA user_version`, each in its own transaction."""
+        """Apply the numbered migrations newer than `PRAGMA user_version`, each in its own transaction.
+
+        A database written by a newer version is refused before anything is changed: this code cannot
+        know what the newer migrations did, and writing to it could corrupt it for the version that can.
+        """
         current = await self.schema_version()
+        if current > len(MIGRATIONS):
+            raise SchemaTooNew(current, len(MIGRATIONS))
         for version, statements in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
@@ -95,6 +114,16 @@ class Database:
                 for statement in statements:
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {version}")
+
+    async def probe_write(self) -> None:
+        """A tiny write, always rolled back: raises sqlite3.Error when the database cannot be written now.
+
+        A real write, not just BEGIN: read-only files, disks and connections only fail at the write itself.
+        """
+        with contextlib.suppress(_RolledBack):
+            async with self.transaction() as conn:
+                await conn.execute("INSERT OR REPLACE INTO bot_state (key, value) VALUES ('health_probe', '')")
+                raise _RolledBack
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

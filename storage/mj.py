@@ -163,6 +163,16 @@ class MjTaskRepository:
         marks = ",".join("?" * len(statuses))
         return await self._many(f"status IN ({marks})", tuple(s.value for s in statuses))
 
+    async def count_by_status(self) -> dict[MjStatus, int]:
+        """How many tasks are in each state (every state, 0 included), from the status index alone."""
+        counts = dict.fromkeys(MjStatus, 0)
+        async with self._db.read() as conn:
+            async with conn.execute("SELECT status, COUNT(*) FROM mj_tasks GROUP BY status") as cursor:
+                for status, count in await cursor.fetchall():
+                    if status in counts:
+                        counts[MjStatus(status)] = int(count)
+        return counts
+
     async def update(self, row_id: int, **fields: Any) -> None:
         allowed = {
             "task_id",

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -58,6 +59,8 @@ class Database:
         for reader in self._all_readers:
             self._readers.put_nowait(reader)
         self._writes = 0  # transactions started or waiting (close() lets them finish)
+        # one per write started and not yet done, with the task that runs it
+        self._in_flight: dict[asyncio.Future[None], asyncio.Task[Any] | None] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -130,6 +133,8 @@ class Database:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
         self._writes += 1
         self._idle.clear()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight[done] = asyncio.current_task()
         try:
             async with self._lock:
                 await self._conn.execute("BEGIN IMMEDIATE")
@@ -143,6 +148,8 @@ class Database:
                     raise
         finally:
             self._writes -= 1
+            self._in_flight.pop(done, None)
+            done.set_result(None)
             if not self._writes:
                 self._idle.set()
 
@@ -153,6 +160,12 @@ class Database:
             async with self._lock:
                 yield self._conn
             return
+        # Read after write: a write that started before this read (and may have been caused by what
+        # brought this read about: a message sent, then its id stored) is seen; later writes do not wait.
+        me = asyncio.current_task()
+        earlier = [done for done, task in self._in_flight.items() if task is not me]  # never wait for oneself
+        if earlier:
+            await asyncio.wait(earlier)
         reader = await self._readers.get()
         try:
             yield reader

@@ -28,7 +28,7 @@ from bot.core.turn_queue import Job
 from bot.i18n import t
 from bot.render.compose import AnswerView, compose, step_label
 from bot.render.errors import failure_text, limit_text
-from bot.render.keyboards import stop_keyboard
+from bot.render.keyboards import retry_keyboard, stop_keyboard
 from bot.render.media import send_images
 from bot.render.stream import LivePainter, StreamingReply
 from bot.render.telegram_io import Target, TelegramText
@@ -167,7 +167,9 @@ async def _finish(svc: Services, stream: StreamingReply, view: AnswerView, event
     view.steps = [step_label(lang, name, detail) for name, detail in event.steps]
     view.sources = list(event.sources)
     if view.answer.strip() or view.has_process():
-        ids = await stream.finish(compose(view, lang))
+        # 🔄 answers the same question again (only the chat's last answer's button works)
+        markup = retry_keyboard(lang, event.answer_id) if event.answer_id else None
+        ids = await stream.finish(compose(view, lang), markup=markup)
         if event.answer_id:
             await svc.conversations.mark_delivered(event.answer_id, tuple(ids))
     return None if event.partial else event.text

@@ -137,8 +137,10 @@ class StreamingReply:
         """When `update` will next show something (clock time)."""
         return self._next_at
 
-    async def finish(self, content: str | Chunk, footer: str | None = None) -> list[int]:
-        """Leave the whole answer in the chat, split as needed; returns the ids that hold it."""
+    async def finish(
+        self, content: str | Chunk, footer: str | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> list[int]:
+        """Leave the whole answer in the chat, split as needed (`markup` on its last message); returns its ids."""
         if isinstance(content, str):
             body = content if not footer else f"{content}\n\n{footer}"
             pieces = render_pieces(body) or [(footer or "…", [])]
@@ -149,11 +151,13 @@ class StreamingReply:
             slots.append((self._live_id, None))
         held: list[tuple[int, Chunk]] = []
         for index, piece in enumerate(pieces):
+            keyboard = markup if index == len(pieces) - 1 else None
             if index >= len(slots):
-                held.append((await self._io.send(*piece), piece))
+                held.append((await self._io.send(*piece, keyboard), piece))
                 continue
             message_id, shown = slots[index]
-            held.append((message_id if shown == piece else await self._replace(message_id, piece), piece))
+            unchanged = shown == piece and keyboard is None
+            held.append((message_id if unchanged else await self._replace(message_id, piece, keyboard), piece))
         # The final render can need fewer messages than the preview did (a link or ** closed at the end)
         for message_id, _ in slots[len(pieces) :]:
             await self._delete(message_id)
@@ -196,17 +200,17 @@ class StreamingReply:
             except Exception:  # bookkeeping for crash recovery must never break the answer
                 log.exception("could not record the answer's message ids")
 
-    async def _replace(self, message_id: int, piece: Chunk) -> int:
+    async def _replace(self, message_id: int, piece: Chunk, markup: InlineKeyboardMarkup | None = None) -> int:
         """Final edit of a message; if Telegram refuses it, the piece is sent anew — never lost.
 
         Returns the id of the message that now holds the piece.
         """
         try:
-            await self._io.edit(message_id, *piece)
+            await self._io.edit(message_id, *piece, markup)
             return message_id
         except TelegramError as error:
             log.warning("final edit failed (%s); sending the text as a new message", error)
-        new_id = await self._io.send(*piece)
+        new_id = await self._io.send(*piece, markup)
         await self._delete(message_id)  # the stale preview (cursor, ⏹) must not stay behind
         return new_id
 

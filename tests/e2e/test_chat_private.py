@@ -32,7 +32,7 @@ async def test_streamed_answer_uses_drafts_then_one_final_message(
     assert final.text == "Here is bold and code.\n\nprint('hi')"
     kinds = {e["type"] for e in final.entities}
     assert {"bold", "code", "pre"} <= kinds
-    assert final.reply_markup is None
+    assert final.reply_markup == {"inline_keyboard": [[{"text": "🔄 Answer again", "callback_data": "retry:2"}]]}
     sends = [c for c in tg.calls_of("sendMessage") if c.params["chat_id"] == ALICE]
     assert "parse_mode" not in sends[-1].params
 

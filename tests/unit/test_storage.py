@@ -34,17 +34,31 @@ async def pragma(db: Database, name: str) -> object:
 # ---------------------------------------------------------------------------------- Database
 
 
-async def test_reads_do_not_wait_for_a_transaction_in_progress(store: Storage) -> None:
+async def test_a_read_sees_every_write_started_before_it_and_never_waits_for_its_own(store: Storage) -> None:
     conversation = await store.conversations.active(ChatKey(3))
     await store.conversations.add_message(conversation, "user", "committed", token_estimate=1)
-    async with store.db.transaction() as conn:  # a slow write holds the writer…
-        await conn.execute(
-            "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', 'x', 0)",
-            (conversation,),
-        )
-        # …and a read meanwhile answers at once, with what was committed before
-        seen = await asyncio.wait_for(store.conversations.all_messages(conversation), 2)
-    assert [m.content for m in seen] == ["committed"]
+    release = asyncio.Event()
+
+    async def slow_write() -> None:
+        async with store.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', 'later', 0)",
+                (conversation,),
+            )
+            seen_inside = await store.conversations.all_messages(conversation)  # own task: no deadlock
+            assert [m.content for m in seen_inside] == ["committed"]  # a reader sees only what is committed
+            await release.wait()
+
+    writer = asyncio.create_task(slow_write())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    reading = asyncio.create_task(store.conversations.all_messages(conversation))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not reading.done()  # the write began first: the read waits for it…
+    release.set()
+    await writer
+    assert [m.content for m in await reading] == ["committed", "later"]  # …and sees it
 
 
 async def test_open_creates_missing_folders_and_sets_pragmas(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def register(app: Application) -> None:
     }
     for name, callback in command_handlers.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.COMMAND, commands.unknown_command))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.PHOTO | filters.Document.IMAGE), photos.on_photo))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), voice.on_voice))

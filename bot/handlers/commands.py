@@ -78,3 +78,20 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, "retry.nothing")
         return
     submit_answer(update, context, user.id, retry=True)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have: point at /help (in groups only when it is addressed to this bot)."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    command, _, target = message.text.split(maxsplit=1)[0].partition("@")
+    if target and target.lower() != (context.bot.username or "").lower():
+        return  # another bot's command
+    replied = message.reply_to_message
+    to_us = bool(target) or (
+        replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id
+    )
+    if chat.type != "private" and not to_us:
+        return
+    await reply(update, context, "command.unknown", command=command[:64])

@@ -80,6 +80,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "⚠️ The answer to your message could not be finished (the bot restarted). Tap 🔄 to try again.",
         "zh": "⚠️ 由于机器人重启，未能完成对你消息的回答。点击 🔄 重试。",
     },
+    "command.unknown": {
+        "en": "I don't know the command {command}. Send /help to see what I can do.",
+        "zh": "我不认识命令 {command}。发送 /help 查看我能做什么。",
+    },
     "stopped.suffix": {"en": "⏹ (stopped)", "zh": "⏹（已停止）"},
     "interrupted.suffix": {
         "en": "⚠️ (interrupted by a restart of the bot — send /retry for the whole answer)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -132,3 +133,22 @@ async def test_an_answer_telegram_never_takes_is_not_marked_delivered(
     await bot.services.turn_queue.idle()
     stored = await bot.services.storage.conversations.all_messages(1)
     assert stored[-1].role == "assistant" and not stored[-1].delivered  # a restart will send it
+
+
+async def test_an_unknown_command_points_at_help_only_when_meant_for_this_bot(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    tg.send_text(ALICE, "/frobnicate now", user_id=ALICE)
+    await tg.wait_for(lambda: bool(tg.chat_messages(ALICE)))
+    assert "/frobnicate" in (tg.chat_messages(ALICE)[0].text or "") and "/help" in (
+        tg.chat_messages(ALICE)[0].text or ""
+    )
+    group = -100888
+    tg.send_text(group, "/frobnicate", user_id=ALICE, chat_type="supergroup")  # maybe another bot's
+    tg.send_text(group, "/frobnicate@otherbot", user_id=ALICE, chat_type="supergroup")
+    tg.send_text(group, f"/frobnicate@{tg.bot_user['username']}", user_id=ALICE, chat_type="supergroup")
+    await tg.wait_for(lambda: bool(tg.chat_messages(group)))
+    assert bot.app is not None
+    await asyncio.wait_for(bot.app.update_queue.join(), 10)
+    assert len(tg.chat_messages(group)) == 1 and "/help" in (tg.chat_messages(group)[0].text or "")
+    assert not ww.requests_to("/v1/chat/completions")

@@ -77,7 +77,9 @@ def tagged_duplicates(tg: FakeTelegram, kills: Sequence[float] = (), accepted: l
     """A tagged answer (see Tagged) in more than one bot message of its chat (at-least-once copies aside)."""
     shown: dict[tuple[int, str], list[int]] = {}
     for (chat_id, message_id), message in sorted(tg.messages.items()):
-        found = ANSWER_TAG.search(message.text or "") if message.from_bot else None
+        # Only the tag an answer starts with: a later one is a quote of an earlier answer (a reply to
+        # the bot carries the replied-to text into the prompt, and the fake echoes it back).
+        found = ANSWER_TAG.match(message.text or "") if message.from_bot else None
         if found:
             shown.setdefault((chat_id, found[0]), []).append(message_id)
     found_twice = []

@@ -173,4 +173,6 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 8: the chat was told once that its model cannot search the web
     ["ALTER TABLE chat_settings ADD COLUMN search_notice_shown INTEGER NOT NULL DEFAULT 0"],
+    # 9: documents sent with a user message (JSON list of {"file_id", "name", "kind"}): re-read by file id
+    ["ALTER TABLE messages ADD COLUMN documents TEXT"],
 ]

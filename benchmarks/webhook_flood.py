@@ -36,7 +36,7 @@ from pathlib import Path
 # `python benchmarks/webhook_flood.py` puts benchmarks/ on sys.path, not the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.process import proc_memory
+from benchmarks.process import proc_cpu_seconds, proc_memory
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import API_KEY, TOKEN, bot_command
@@ -49,16 +49,6 @@ PROBE_CHAT = 20_000
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0.0 once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rpartition(")")[2].split()  # the command name may hold spaces
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

@@ -10,7 +10,7 @@ from .access import AccessEntry, AccessRepository, AccessState, BotStateReposito
 from .conversations import ConversationRepository
 from .db import Database, SchemaTooNew
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
-from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredMessage, Unfinished
+from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredDocument, StoredMessage, Unfinished
 from .settings import ChatSettingsRepository
 from .usage import NO_LIMIT, DayTotals, LimitName, Reservation, UsageRepository, UsageRow, UserLimits
 
@@ -66,6 +66,7 @@ __all__ = [
     "Reservation",
     "SchemaTooNew",
     "Storage",
+    "StoredDocument",
     "StoredMessage",
     "Unfinished",
     "UsageRepository",

@@ -8,13 +8,13 @@ from collections import OrderedDict
 from typing import Any
 
 from .db import Database
-from .models import ChatKey, MessageStatus, StoredMessage, Unfinished
+from .models import ChatKey, MessageStatus, StoredDocument, StoredMessage, Unfinished
 
 NO_ANSWER_TOKENS = 8  # what the placeholder of an answer that never came costs in a request
 
 _COLUMNS = (
     "id, conversation_id, role, content, status, token_estimate, tg_message_id, tg_reply_ids, model, user_id, "
-    "attachments, images_refused, delivered, lang, created_at"
+    "attachments, images_refused, delivered, lang, created_at, documents"
 )
 _COLUMNS_OF_M = ", ".join(f"m.{name.strip()}" for name in _COLUMNS.split(","))
 _PAGE = 64
@@ -38,7 +38,20 @@ def _row_to_message(row: Any) -> StoredMessage:
         delivered=bool(row["delivered"]),
         lang=row["lang"],
         created_at=row["created_at"],
+        documents=_documents(row["documents"]),
     )
+
+
+def _documents(stored: str | None) -> tuple[StoredDocument, ...]:
+    if not stored:
+        return ()
+    return tuple(StoredDocument(str(d["file_id"]), str(d["name"]), str(d["kind"])) for d in json.loads(stored))
+
+
+def _documents_json(documents: tuple[StoredDocument, ...]) -> str | None:
+    if not documents:
+        return None
+    return json.dumps([{"file_id": d.file_id, "name": d.name, "kind": d.kind} for d in documents], ensure_ascii=False)
 
 
 class ConversationRepository:
@@ -108,12 +121,13 @@ class ConversationRepository:
         completion_tokens: int | None = None,
         attachments: tuple[str, ...] = (),
         lang: str | None = None,
+        documents: tuple[StoredDocument, ...] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, "
-                "tg_message_id, tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments, lang) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, tg_message_id, "
+                "tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments, lang, documents) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     role,
@@ -129,6 +143,7 @@ class ConversationRepository:
                     time.time(),
                     json.dumps(list(attachments)) if attachments else None,
                     lang,
+                    _documents_json(documents),
                 ),
             )
             return int(cursor.lastrowid or 0)

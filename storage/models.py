@@ -27,6 +27,15 @@ NO_ANSWER = frozenset({MessageStatus.PENDING, MessageStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A file sent with a user message: its text is read again by file id when a request is made, never stored."""
+
+    file_id: str
+    name: str
+    kind: str  # "pdf", "docx" or "text"
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     id: int
     conversation_id: int
@@ -43,6 +52,7 @@ class StoredMessage:
     delivered: bool = True  # an answer: the chat shows it (False while it is written, or if a crash cut it off)
     lang: str | None = None  # a user message: the language the user reads (a restart answers in it)
     created_at: float = 0.0
+    documents: tuple[StoredDocument, ...] = ()  # files sent with a user message (by file id, not their text)
 
 
 @dataclass(frozen=True, slots=True)

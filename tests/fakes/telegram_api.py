@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import BodyPartReader, web
 
 from tests.fakes.telegram_chaos import DROPPED_STATUS, ChaosMixin, Dropped, inject
+from tests.fakes.telegram_inline import InlineMixin
 from tests.fakes.telegram_members import MembersMixin
 from tests.fakes.telegram_methods import (
     FLOOD_COUNTED,
@@ -54,7 +55,7 @@ __all__ = [
 JSON_FIELDS = frozenset(
     "reply_markup entities caption_entities commands media allowed_updates link_preview_options "
     "reply_parameters scope menu_button results reaction message_ids options explanation_entities "
-    "question_entities input_message_content rights".split()
+    "question_entities input_message_content rights button".split()
 )
 INT_FIELDS = frozenset(
     "chat_id message_id draft_id message_thread_id reply_to_message_id offset limit timeout from_chat_id "
@@ -63,7 +64,7 @@ INT_FIELDS = frozenset(
 BOOL_FIELDS = frozenset(
     "disable_notification protect_content show_alert drop_pending_updates allow_sending_without_reply "
     "has_spoiler disable_content_type_detection supports_streaming allow_paid_broadcast is_big "
-    "disable_web_page_preview".split()
+    "disable_web_page_preview is_personal".split()
 )
 DEFAULT_GROUP_USER = 1001
 _JSON_LABELS = {"reply_markup": "reply keyboard markup"}
@@ -134,7 +135,7 @@ class UserMessageOptions(TypedDict, total=False):
     first_name: str
 
 
-class FakeTelegram(TelegramState, ChaosMixin, MembersMixin):
+class FakeTelegram(InlineMixin, TelegramState, ChaosMixin, MembersMixin):
     """Fake Bot API server plus the test driver (send_text, press_button, ...) and inspection helpers."""
 
     def __init__(

@@ -9,6 +9,7 @@ from pathlib import Path
 from .access import AccessEntry, AccessRepository, AccessState, BotStateRepository
 from .conversations import ConversationRepository
 from .db import Database, SchemaTooNew
+from .history import ConversationSummary, ExportRow, HistoryRepository, TextMatch
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredDocument, StoredMessage, Unfinished
 from .settings import ChatSettingsRepository
@@ -26,6 +27,7 @@ class Storage:
     mj: MjTaskRepository
     access: AccessRepository
     state: BotStateRepository
+    history: HistoryRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> "Storage":
@@ -38,6 +40,7 @@ class Storage:
             MjTaskRepository(db),
             AccessRepository(db),
             BotStateRepository(db),
+            HistoryRepository(db),
         )
 
     async def close(self) -> None:
@@ -55,8 +58,11 @@ __all__ = [
     "ChatSettings",
     "ChatSettingsRepository",
     "ConversationRepository",
+    "ConversationSummary",
     "Database",
     "DayTotals",
+    "ExportRow",
+    "HistoryRepository",
     "LimitName",
     "MessageStatus",
     "MjButtonRow",
@@ -68,6 +74,7 @@ __all__ = [
     "Storage",
     "StoredDocument",
     "StoredMessage",
+    "TextMatch",
     "Unfinished",
     "UsageRepository",
     "UsageRow",

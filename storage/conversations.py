@@ -60,6 +60,7 @@ class ConversationRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._active: OrderedDict[ChatKey, int] = OrderedDict()
+        self._switches = 0  # changes of a chat's current conversation (a read overlapping one is not cached)
 
     async def active(self, chat: ChatKey) -> int:
         """The chat's current conversation id, created on first use."""
@@ -67,7 +68,11 @@ class ConversationRepository:
         if known is not None:
             self._active.move_to_end(chat)
             return known
-        found = await self._find_or_create(chat)
+        while True:
+            switches = self._switches
+            found = await self._find_or_create(chat)
+            if switches == self._switches:  # else /new, a resume or a delete came meanwhile: ask again
+                break
         self._active[chat] = found
         while len(self._active) > self.ACTIVE_CACHE:
             self._active.popitem(last=False)
@@ -91,6 +96,7 @@ class ConversationRepository:
 
     async def start_new(self, chat: ChatKey) -> int:
         """Close the current conversation (kept on disk) and open a fresh one."""
+        self._switches += 1
         self._active.pop(chat, None)
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -104,6 +110,36 @@ class ConversationRepository:
             created = int(cursor.lastrowid or 0)
         self._active[chat] = created
         return created
+
+    async def resume(self, chat: ChatKey, conversation_id: int) -> bool:
+        """Make an earlier conversation of this chat (and topic) the current one; False if it is not the chat's."""
+        self._switches += 1
+        self._active.pop(chat, None)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM conversations WHERE id = ? AND chat_id = ? AND thread_id = ?",
+                (conversation_id, chat.chat_id, chat.thread_id),
+            ) as found:
+                if await found.fetchone() is None:
+                    return False
+            await conn.execute(
+                "UPDATE conversations SET active = (id = ?) "
+                "WHERE chat_id = ? AND thread_id = ? AND (active = 1 OR id = ?)",
+                (conversation_id, chat.chat_id, chat.thread_id, conversation_id),
+            )
+        self._active[chat] = conversation_id
+        return True
+
+    async def delete(self, chat: ChatKey, conversation_id: int) -> bool:
+        """Delete one of this chat's conversations with its messages; the chat's next message starts a new one."""
+        self._switches += 1
+        self._active.pop(chat, None)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM conversations WHERE id = ? AND chat_id = ? AND thread_id = ?",
+                (conversation_id, chat.chat_id, chat.thread_id),
+            )
+            return cursor.rowcount == 1
 
     async def add_message(
         self,

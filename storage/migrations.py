@@ -175,4 +175,22 @@ MIGRATIONS: list[list[str]] = [
     ["ALTER TABLE chat_settings ADD COLUMN search_notice_shown INTEGER NOT NULL DEFAULT 0"],
     # 9: documents sent with a user message (JSON list of {"file_id", "name", "kind"}): re-read by file id
     ["ALTER TABLE messages ADD COLUMN documents TEXT"],
+    # 10: conversation titles (NULL: shown from the first message; title_source 'model' or 'user' once written)
+    #     and full-text search over message text: an external-content FTS5 table (trigram: any piece of 3+
+    #     characters matches, Chinese included) kept in step by triggers, with the existing messages indexed
+    #     here. A later migration that rebuilds `messages` must create these triggers again.
+    [
+        "ALTER TABLE conversations ADD COLUMN title TEXT",
+        "ALTER TABLE conversations ADD COLUMN title_source TEXT",
+        "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+        "content, content = 'messages', content_rowid = 'id', tokenize = 'trigram')",
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
+        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END",
+        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages WHEN old.content != new.content BEGIN "
+        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); "
+        "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
+        "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    ],
 ]

@@ -36,6 +36,7 @@ def make_settings(tg_url: str, ww_url: str, db_path: Path, **overrides: Any) -> 
         "stream_interval_group": 0.5,
         "wenwen_retries": 1,
         "shutdown_grace": 0.5,  # a test's teardown does not wait long for an answer left running
+        "title_model": "off",  # no title request after first answers (tests that want one set a model)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

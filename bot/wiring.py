@@ -12,6 +12,7 @@ from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
+from .core.inline import InlineRuns
 from .core.limits import DailyLimits
 from .core.media import MediaService
 from .core.mj.poller import MjPoller
@@ -49,6 +50,7 @@ class Services:
     no_drafts: set[int] = field(default_factory=set)  # private chats where sendMessageDraft failed: edits there
     group_admins: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # (chat, user) → is a group admin
     albums_answered: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # albums of files already answered
+    inline_runs: InlineRuns = field(default_factory=InlineRuns)  # inline answers being written
     metrics: Metrics = field(default_factory=Metrics)  # this process's Prometheus registry (/metrics)
 
     @classmethod

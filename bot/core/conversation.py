@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.wenwen import (
@@ -37,6 +38,7 @@ from .events import (
 )
 from .formats import FormatChooser
 from .images import inspect_image_async
+from .inline import OneOff, answer_once, one_off_messages
 from .limits import DailyLimits
 from .models import calls_tools, searches_in_chat
 from .tools import ToolBudget, ToolRegistry
@@ -193,6 +195,17 @@ class ConversationService:
         """Set the chat's last answer aside so its question is answered again (🔄); False if it is not the last."""
         conversation = await self._storage.conversations.active(chat)
         return await self._storage.conversations.supersede_if_last(conversation, answer_id)
+
+    async def answer_once(
+        self, chat: ChatKey, user_id: int, question: str, stop: asyncio.Event
+    ) -> AsyncIterator[TurnEvent]:
+        """A one-off answer to `question` with the chat's settings (inline mode): stored in no conversation."""
+        settings = await self._storage.settings.get(chat)
+        model = settings.model or self._default_model
+        request = await self._request(model, settings, one_off_messages(settings.system_prompt, question))
+        log = partial(self._log, chat)
+        async for event in answer_once(OneOff(self._client, self._limits, log), request, user_id, stop):
+            yield event
 
     async def has_history(self, chat: ChatKey) -> bool:
         conversation = await self._storage.conversations.active(chat)

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChosenInlineResultHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.render import callback_data
 
@@ -14,6 +23,7 @@ from . import (
     commands,
     image_commands,
     imagine,
+    inline,
     mj_photos,
     model,
     photos,
@@ -93,5 +103,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=callback_data.SETTINGS_PATTERN))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=callback_data.MODEL_PATTERN))
     app.add_handler(CallbackQueryHandler(recovery.retry_button, pattern=callback_data.RETRY_PATTERN))
+    app.add_handler(CallbackQueryHandler(inline.inline_stop_button, pattern=callback_data.INLINE_STOP_PATTERN))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))
+    app.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))
     app.add_handler(CallbackQueryHandler(buttons.unknown_button))
     app.add_error_handler(on_error)

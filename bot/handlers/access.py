@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.i18n import t
 
 from .common import language, services
+from .inline import refuse_inline_query
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nothing to answer
+    if update.inline_query is not None:  # no results, a "how to get access" button; no gateway call
+        await refuse_inline_query(update.inline_query)
+        raise ApplicationHandlerStop
     lang = language(update, context)
     if update.callback_query is not None:
         if svc.strangers.should_tell(user.id):

@@ -14,6 +14,7 @@ _ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (not "²"), within SQLite's 64-
 _TOKEN = re.compile(r"[0-9a-f]{10}")
 
 STOP = "stop"
+INLINE_STOP = "istop"  # ⏹ on an inline answer (the press carries its inline_message_id)
 MJ_PREFIX = "mj:"
 MODEL_PREFIX = "model:"
 MODELS_PAGE_PREFIX = "models:"
@@ -23,6 +24,7 @@ SETTINGS_NAMES = frozenset({"model", "format", "thinking", "web_search", "tools"
 
 # Patterns for PTB's CallbackQueryHandler: which handler a press goes to; the handler parses strictly.
 STOP_PATTERN = rf"^{STOP}$"
+INLINE_STOP_PATTERN = rf"^{INLINE_STOP}$"
 MJ_PATTERN = rf"^{MJ_PREFIX}"
 MODEL_PATTERN = rf"^({MODEL_PREFIX}|{MODELS_PAGE_PREFIX})"
 SETTINGS_PATTERN = rf"^{SETTINGS_PREFIX}"

@@ -165,3 +165,25 @@ async def test_inline_previews_are_throttled_per_message(tg: FakeTelegram, ww: F
     edits = inline_edits(tg, message)
     assert 2 <= len(edits) <= 3 / 0.5 + 2, edits  # previews at most every 0.5 s, plus the final edit
     assert edits[-1] == message.text and message.text is not None and message.text.endswith("w59")
+
+
+async def test_a_user_has_at_most_two_inline_answers_running(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    holds = [asyncio.Event(), asyncio.Event()]
+    ww.script(*(Reply(text="Slow answer number one", chunks=4, hold=hold) for hold in holds), Reply(text="Third."))
+    running = []
+    for question in ("first", "second"):
+        state = await offer(tg, ALICE, question)
+        inline_id = tg.choose_inline_result(state.query_id, state.results[0]["id"])
+        assert inline_id is not None
+        running.append(tg.inline_messages[inline_id])
+    await tg.wait_for(lambda: len(ww.requests_to(CHAT)) == 2, timeout=15)
+
+    third = await choose(tg, await offer(tg, ALICE, "third"))
+    assert third.text is not None and "still being written" in third.text
+    assert len(ww.requests_to(CHAT)) == 2  # refused before any request
+    for hold in holds:
+        hold.set()
+    await tg.wait_for(lambda: all(m.reply_markup is None for m in running), timeout=15)
+    assert [m.text for m in running] == ["Slow answer number one"] * 2
+    fourth = await choose(tg, await offer(tg, ALICE, "fourth"))  # room again once they are done
+    assert fourth.text == "Third."

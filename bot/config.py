@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     tts_voice: str = "alloy"
     image_model: str = "dall-e-3"
     image_edit_model: str = "gpt-image-1"
+    document_max_tokens: int = Field(default=30000, ge=256)  # text read from one document (estimated tokens)
 
     # --- chat formats, tools ---
     model_formats: str = "claude-*=messages"

@@ -92,6 +92,7 @@ class Services:
             max_answer_tokens=settings.max_answer_tokens,
             vision_model=settings.vision_model,
             image_history_turns=settings.image_history_turns,
+            document_max_tokens=settings.document_max_tokens,
             formats=FormatChooser(catalog, parse_mapping(settings.model_formats)),
             tools=ToolRegistry([CurrentTime(), GenerateImage(media)]),
             mcp_servers=tuple(server.server() for server in settings.mcp_servers),

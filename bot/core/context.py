@@ -59,6 +59,7 @@ def history_budget(model: str, cap: int) -> int:
 
 IMAGE_TOKENS = 850  # about what a 1024×1024 image costs at high detail
 IMAGE_PLACEHOLDER = "[image]"
+DOCUMENT_PLACEHOLDER = "[file: {name}]"  # a document whose text is not in the request (too old, gone)
 NO_ANSWER_PLACEHOLDER = "[no answer: the request failed]"
 
 
@@ -73,11 +74,15 @@ class ImageData:
 
 
 def build_messages(
-    system_prompt: str | None, history: list[StoredMessage], images: Mapping[str, ImageData] | None = None
+    system_prompt: str | None,
+    history: list[StoredMessage],
+    images: Mapping[str, ImageData] | None = None,
+    documents: Mapping[str, str] | None = None,
 ) -> list[ChatMessage]:
     """System prompt, then history verbatim; images as data-URL parts where `images` has their bytes.
 
     An image whose bytes are not given (too old, refused, unreadable) becomes an "[image]" placeholder.
+    A document comes before its message's text: its text block from `documents` (by file id), else "[file: name]".
     Messages sent one after another with no answer between them (sent while an answer was being
     written) are one question and are joined. An answer that never came (error, crash) is a short
     placeholder, so that question is never glued to the next one and answered again.
@@ -86,7 +91,10 @@ def build_messages(
     available = images or {}
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for message in history:
-        parts: list[dict[str, Any]] = []
+        parts: list[dict[str, Any]] = [
+            {"type": "text", "text": (documents or {}).get(d.file_id) or DOCUMENT_PLACEHOLDER.format(name=d.name)}
+            for d in message.documents
+        ]
         if message.role == "assistant" and message.status in NO_ANSWER:
             parts.append({"type": "text", "text": NO_ANSWER_PLACEHOLDER})
         elif message.content.strip():

@@ -19,12 +19,13 @@ from bot.wenwen import (
     WenwenError,
 )
 from bot.wenwen.types import ApiFormat
-from storage import ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredMessage
+from storage import ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredDocument, StoredMessage
 from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
 
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
 from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
+from .document_reader import DocumentReader
 from .events import (
     AnswerImages,
     ImagesSkipped,
@@ -68,6 +69,8 @@ class UserTurn:
     quote: Quote | None = None
     images: tuple[str, ...] = ()  # Telegram file ids; the bytes are fetched when the answer is made
     lang: str | None = None  # the language the user reads (kept, so a restart answers in it)
+    documents: tuple[StoredDocument, ...] = ()  # files by file id; their text is read again for each request
+    document_tokens: int = 0  # what the documents' text costs in a request (as first read)
 
 
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
@@ -84,6 +87,7 @@ class ConversationService:
         max_answer_tokens: int | None = None,
         vision_model: str = "gpt-4o-mini",
         image_history_turns: int = 3,
+        document_max_tokens: int = 30_000,
         formats: FormatChooser | None = None,
         tools: ToolRegistry | None = None,
         mcp_servers: tuple[McpServer, ...] = (),
@@ -98,6 +102,7 @@ class ConversationService:
         self._max_answer_tokens = max_answer_tokens
         self._vision_model = vision_model
         self._image_history_turns = image_history_turns
+        self.documents = DocumentReader(storage.settings, default_model, max_context_tokens, document_max_tokens)
         self._media = AnswerMedia(client.http.public)
         self._formats = formats
         self._tools = tools or ToolRegistry([])
@@ -162,10 +167,11 @@ class ConversationService:
             conversation,
             "user",
             content,
-            token_estimate=estimate_tokens(content) + IMAGE_TOKENS * len(turn.images),
+            token_estimate=estimate_tokens(content) + IMAGE_TOKENS * len(turn.images) + turn.document_tokens,
             user_id=turn.user_id,
             tg_message_id=turn.tg_message_id,
             attachments=turn.images,
+            documents=turn.documents,
             lang=turn.lang,
         )
 
@@ -236,6 +242,7 @@ class ConversationService:
         budget -= estimate_tokens(system_prompt) if system_prompt else 0
         history = await self._storage.conversations.window(conversation, max(budget, 256), before_id=answer_row)
         images = await images_for(history, fetch_image, self._image_history_turns)
+        documents = await self.documents.for_request(history, fetch_image, max(budget, 256))
         if images.unreadable:
             await self._storage.conversations.refuse_images(images.unreadable)
             yield ImagesSkipped(len(images.unreadable))
@@ -249,7 +256,8 @@ class ConversationService:
             await self._finish(answer_row, model, Progress(), MessageStatus.FAILED)
             yield LimitHit(reached, answer_row)
             return
-        request = await self._request(model, settings, build_messages(system_prompt, history, images.by_file_id))
+        messages = build_messages(system_prompt, history, images.by_file_id, documents)
+        request = await self._request(model, settings, messages)
         if settings.web_search and not request.web_search and not settings.search_notice_shown:
             await self._storage.settings.set(chat, "search_notice_shown", 1)
             found = await self._formats.search_models() if self._formats is not None else []

@@ -21,6 +21,7 @@ from . import (
     balance,
     buttons,
     commands,
+    documents,
     image_commands,
     imagine,
     inline,
@@ -97,7 +98,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.PHOTO | filters.Document.IMAGE), photos.on_photo))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), voice.on_voice))
-    app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, photos.on_other_file))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, documents.on_document))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=callback_data.STOP_PATTERN))
     app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=callback_data.MJ_PATTERN))
     app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=callback_data.SETTINGS_PATTERN))

@@ -28,8 +28,39 @@ MEDIA_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "📦 文件超过 20 MB，Telegram 不允许机器人下载这么大的文件。请发送小一些的文件。",
     },
     "file.unsupported": {
-        "en": "📎 I can read photos and images, voice notes and audio, and text — not this kind of file.",
-        "zh": "📎 我可以处理图片、语音和音频以及文字，暂不支持这种文件。",
+        "en": "📎 I can read photos and images, voice notes and audio, PDF, Word (.docx) and text files, and text "
+        "— not this kind of file.",
+        "zh": "📎 我可以处理图片、语音和音频、PDF、Word（.docx）和文本文件以及文字，暂不支持这种文件。",
+    },
+    "document.default_prompt": {"en": "Summarise this file.", "zh": "请总结这个文件。"},
+    "document.cut": {
+        "en": "✂️ <b>{name}</b> is longer than I can read at once, so I read the beginning (about {kept}%); "
+        "about {left}% was left out.",
+        "zh": "✂️ <b>{name}</b> 太长，无法一次读完：我只读了开头部分（约 {kept}%），约 {left}% 未读取。",
+    },
+    "document.cut_pages": {
+        "en": "✂️ <b>{name}</b> is longer than I can read at once, so I read the beginning, up to page {kept} "
+        "of {total}; the remaining {left} pages were left out.",
+        "zh": "✂️ <b>{name}</b> 太长，无法一次读完：我只读到第 {kept} 页（共 {total} 页），其余 {left} 页未读取。",
+    },
+    "document.scanned": {
+        "en": "📄 This PDF has no text I can read — it looks like scanned pages (pictures of text). "
+        "Send the pages as photos, or a PDF with a text layer.",
+        "zh": "📄 这个 PDF 里没有可读取的文字，看起来是扫描的页面（文字的图片）。"
+        "请把页面作为图片发送，或发送带文字层的 PDF。",
+    },
+    "document.encrypted": {
+        "en": "🔒 This PDF is password-protected, so I cannot read it. Send a copy without the password.",
+        "zh": "🔒 这个 PDF 受密码保护，无法读取。请发送去掉密码的副本。",
+    },
+    "document.empty": {
+        "en": "📄 <b>{name}</b> has no text in it.",
+        "zh": "📄 <b>{name}</b> 里没有文字。",
+    },
+    "document.unreadable": {
+        "en": "📄 I could not read the text of <b>{name}</b>: the file is damaged, or too large or too complex to "
+        "unpack.",
+        "zh": "📄 无法读取 <b>{name}</b> 的文字：文件已损坏，或过大、过于复杂而无法解压。",
     },
     "voice.too_big": {
         "en": "📦 This recording is larger than 25 MB, the most the transcription service accepts. Send a shorter one.",

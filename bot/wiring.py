@@ -12,12 +12,14 @@ from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
+from .core.history import HistoryService
 from .core.inline import InlineRuns
 from .core.limits import DailyLimits
 from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
+from .core.titles import TitleWriter
 from .core.tools import CurrentTime, GenerateImage, ToolRegistry
 from .core.turn_queue import ChatTurnQueue
 from .core.turns import TurnRegistry
@@ -44,6 +46,7 @@ class Services:
     access: AccessPolicy
     limits: DailyLimits
     balance: BalanceWatch
+    history: HistoryService  # /history, /export, /find and the conversation titles
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
     turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
@@ -75,6 +78,8 @@ class Services:
             metrics=metrics,
         )
         catalog = ModelCatalog(wenwen)
+        title_model = settings.title_model or settings.default_model
+        titles = TitleWriter(wenwen, storage.history, limits, None if title_model.lower() == "off" else title_model)
         media = MediaService(
             MediaClient(wenwen.http),
             transcribe_model=settings.transcribe_model,
@@ -98,6 +103,7 @@ class Services:
             mcp_servers=tuple(server.server() for server in settings.mcp_servers),
             limits=limits,
             metrics=metrics,
+            titles=titles,
         )
         mj_client = MidjourneyClient(wenwen.http)
         poller = MjPoller(
@@ -120,6 +126,7 @@ class Services:
             access,
             limits,
             BalanceWatch(BalanceClient(wenwen.http), storage.state, settings.low_balance_usd),
+            HistoryService(storage, titles),
             metrics=metrics,
         )
         services.languages.update(await storage.settings.languages())
@@ -127,6 +134,7 @@ class Services:
 
     async def close(self) -> None:
         await self.turn_queue.close()
+        await self.history.titles.close()  # titles being written are cancelled before their client closes
         await self.wenwen.aclose()
         await self.storage.close()
 

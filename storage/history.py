@@ -31,6 +31,7 @@ _SUMMARY = (
     "FROM conversations c WHERE c.chat_id = ? AND c.thread_id = ? "
 )
 _HAS_MESSAGES = "AND EXISTS (SELECT 1 FROM messages WHERE conversation_id = c.id) "
+_LAST_MESSAGE = "(SELECT MAX(id) FROM messages WHERE conversation_id = c.id)"  # one index seek per conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +114,10 @@ class HistoryRepository:
         return int(row[0]) if row else 0
 
     async def page(self, chat: ChatKey, offset: int, limit: int) -> list[ConversationSummary]:
-        """The chat's conversations that have a message, newest first."""
+        """The chat's conversations that have a message, the one with the newest message first."""
         async with self._db.read() as conn:
             async with conn.execute(
-                _SUMMARY + _HAS_MESSAGES + "ORDER BY c.id DESC LIMIT ? OFFSET ?",
+                _SUMMARY + _HAS_MESSAGES + f"ORDER BY {_LAST_MESSAGE} DESC, c.id DESC LIMIT ? OFFSET ?",
                 (chat.chat_id, chat.thread_id, limit, offset),
             ) as cursor:
                 rows = await cursor.fetchall()

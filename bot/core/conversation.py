@@ -19,7 +19,7 @@ from bot.wenwen import (
     WenwenError,
 )
 from bot.wenwen.types import ApiFormat
-from storage import ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredDocument, StoredMessage
+from storage import NO_ANSWER, ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredDocument, StoredMessage
 from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
 
 from .answer_loop import Progress, stream_answer
@@ -42,6 +42,7 @@ from .images import inspect_image_async
 from .inline import OneOff, answer_once, one_off_messages
 from .limits import DailyLimits
 from .models import calls_tools, searches_in_chat
+from .titles import TitleWriter
 from .tools import ToolBudget, ToolRegistry
 from .usage_report import UsageReport, usage_report
 from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
@@ -93,8 +94,10 @@ class ConversationService:
         mcp_servers: tuple[McpServer, ...] = (),
         limits: DailyLimits | None = None,
         metrics: Metrics | None = None,
+        titles: TitleWriter | None = None,
     ) -> None:
         self._metrics = metrics
+        self._titles = titles  # a title is asked for after a conversation's first answer
         self._client = client
         self._storage = storage
         self._default_model = default_model
@@ -286,6 +289,9 @@ class ConversationService:
             return
         async for event in self._done(chat, user_id, answer_row, model, progress, stop.is_set(), started, images):
             yield event
+        if self._titles is not None and progress.text.strip() and not _answered_before(history):
+            question = "\n\n".join(m.content for m in history if m.role == "user")
+            self._titles.schedule(conversation, user_id, question, progress.text)
 
     async def _done(
         self,
@@ -407,6 +413,10 @@ class Checkpoint:
         self._next = now + self.EVERY
         self._saved = len(text)
         await self._conversations.checkpoint(self._row_id, storable_text(text))
+
+
+def _answered_before(history: list[StoredMessage]) -> bool:
+    return any(m.role == "assistant" and m.status not in NO_ANSWER for m in history)
 
 
 def _mentions(history: list[StoredMessage], tg_message_id: int) -> bool:

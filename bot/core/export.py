@@ -17,6 +17,7 @@ SHOWN = frozenset({"complete", "partial"})  # superseded, failed and pending row
 
 @dataclass(frozen=True, slots=True)
 class ExportFile:
+    title: str
     name: str
     content: bytes
     truncated: bool
@@ -63,4 +64,4 @@ async def build_markdown(
             parts.append(f"---\n\n_{cut_note}_\n")
             break
         parts.append(piece)
-    return ExportFile(file_name(title, conversation_id), "".join(parts).encode(), truncated)
+    return ExportFile(title, file_name(title, conversation_id), "".join(parts).encode(), truncated)

@@ -22,6 +22,7 @@ from . import (
     buttons,
     commands,
     documents,
+    history,
     image_commands,
     imagine,
     inline,
@@ -41,6 +42,9 @@ COMMANDS = (
     "start",
     "help",
     "new",
+    "history",
+    "export",
+    "find",
     "model",
     "system",
     "stop",
@@ -63,6 +67,8 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, gate), group=-2)
+    # A reply to the rename question of /history is the conversation's new title (before the Midjourney one).
+    app.add_handler(MessageHandler(NEW_MESSAGES & history.rename_reply_filter(), history.rename_reply), group=-1)
     # A reply to a Midjourney prompt question is that task's prompt, not a chat message.
     app.add_handler(
         MessageHandler(NEW_MESSAGES & filters.REPLY & filters.TEXT & ~filters.COMMAND, imagine.prompt_reply), group=-1
@@ -71,6 +77,9 @@ def register(app: Application) -> None:
         "start": commands.start,
         "help": commands.help_command,
         "new": commands.new,
+        "history": history.history_command,
+        "export": history.export_command,
+        "find": history.find_command,
         "model": model.model_command,
         "system": commands.system,
         "stop": commands.stop,
@@ -104,6 +113,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=callback_data.SETTINGS_PATTERN))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=callback_data.MODEL_PATTERN))
     app.add_handler(CallbackQueryHandler(recovery.retry_button, pattern=callback_data.RETRY_PATTERN))
+    app.add_handler(CallbackQueryHandler(history.history_button, pattern=callback_data.HISTORY_PATTERN))
     app.add_handler(CallbackQueryHandler(inline.inline_stop_button, pattern=callback_data.INLINE_STOP_PATTERN))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     app.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))

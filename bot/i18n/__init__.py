@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from .catalog import MESSAGES as _CHAT_MESSAGES
 from .catalog_admin import ADMIN_MESSAGES
+from .catalog_history import HISTORY_MESSAGES
 from .catalog_inline import INLINE_MESSAGES
 from .catalog_media import MEDIA_MESSAGES
 from .catalog_mj import MJ_MESSAGES
 from .catalog_settings import SETTINGS_MESSAGES
 
 MESSAGES = {**_CHAT_MESSAGES, **MJ_MESSAGES, **MEDIA_MESSAGES, **SETTINGS_MESSAGES, **ADMIN_MESSAGES, **INLINE_MESSAGES}
+MESSAGES |= HISTORY_MESSAGES  # /history, /export, /find
 
 LANGUAGES = ("en", "zh")
 

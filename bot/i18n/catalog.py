@@ -21,6 +21,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "help": {
         "en": "<b>Commands</b>\n"
         "/new — start a fresh conversation (settings stay)\n"
+        "/history — earlier conversations: continue, rename, export or delete one\n"
+        "/export — this conversation as a Markdown file; /find &lt;words&gt; — search earlier ones\n"
         "/model — choose the model; /model &lt;name&gt; sets it directly\n"
         "/system &lt;text&gt; — set the system prompt; /system clear — remove it; /system — show it\n"
         "/stop — stop the answer being written\n"
@@ -36,6 +38,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Each forum topic is its own conversation.",
         "zh": "<b>命令</b>\n"
         "/new — 开始新的对话（设置保留）\n"
+        "/history — 历史对话：继续、重命名、导出或删除\n"
+        "/export — 把当前对话导出为 Markdown 文件；/find &lt;关键词&gt; — 查找历史对话\n"
         "/model — 选择模型；/model &lt;名称&gt; 直接设置\n"
         "/system &lt;内容&gt; — 设置系统提示词；/system clear — 清除；/system — 查看\n"
         "/stop — 停止正在生成的回答\n"

@@ -86,3 +86,32 @@ def retry(answer_id: int) -> str:
 def parse_retry(data: str) -> int | None:
     """The stored answer row id of `retry:<id>` (the 🔄 button)."""
     return _id(data.removeprefix(RETRY_PREFIX)) if data.startswith(RETRY_PREFIX) else None
+
+
+# /history and /find: `hist:<action>:<number>`: a page of the list, or a conversation row id to act on
+HISTORY_PREFIX = "hist:"
+HISTORY_PATTERN = rf"^{HISTORY_PREFIX}"
+HISTORY_ACTIONS = {"page": "p", "open": "o", "rename": "r", "export": "e", "delete": "d", "confirm": "y"}
+_HISTORY_NAMES = {code: name for name, code in HISTORY_ACTIONS.items()}
+MAX_HISTORY_PAGE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPress:
+    action: str  # a key of HISTORY_ACTIONS
+    number: int  # the page (for "page"), else the conversation id
+
+
+def history(action: str, number: int) -> str:
+    if action not in HISTORY_ACTIONS or number < 0:
+        raise ValueError(f"bad history button {action!r} {number}")
+    return f"{HISTORY_PREFIX}{HISTORY_ACTIONS[action]}:{number}"
+
+
+def parse_history(data: str) -> HistoryPress | None:
+    code, colon, number = data.removeprefix(HISTORY_PREFIX).partition(":")
+    value = _id(number) if data.startswith(HISTORY_PREFIX) and colon else None
+    name = _HISTORY_NAMES.get(code)
+    if value is None or name is None or (name == "page" and value >= MAX_HISTORY_PAGE):
+        return None
+    return HistoryPress(name, value)

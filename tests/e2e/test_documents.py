@@ -163,3 +163,25 @@ async def test_other_file_kinds_and_image_files_keep_their_paths(
     await tg.wait_for(lambda: len(tg.chat_messages(ALICE)) == 2)
     assert "not this kind of file" in texts(tg)[1]
     assert not chat_bodies(ww)
+
+
+async def test_in_a_group_only_documents_addressed_to_the_bot_are_read(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    group = -100555
+    notes = b"Minutes: the budget was approved."
+    tg.send_media(
+        group, "document", notes, file_name="a.txt", caption="for the team", user_id=ALICE, chat_type="supergroup"
+    )
+    mention = f"@{tg.bot_user['username']} what was approved?"
+    tg.send_media(group, "document", notes, file_name="b.txt", caption=mention, user_id=ALICE, chat_type="supergroup")
+    await tg.wait_for(lambda: len(tg.chat_messages(group)) == 1)
+    await bot.services.turn_queue.idle()
+    [body] = chat_bodies(ww)
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": '<file name="b.txt">\nMinutes: the budget was approved.\n</file>\n\nwhat was approved?',
+        }
+    ]
+    assert len(tg.downloads) == 1  # the file not meant for the bot was not even fetched

@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +181,8 @@ async def load(tg: FakeTelegram, ww: FakeWenwen, pid: int, scenario: Scenario, a
     await asyncio.gather(*helpers, return_exceptions=True)
     calls = [c for c in tg.calls[first_call:] if c.method != "getUpdates"]
     requests = [r for r in ww.requests[first_request:] if r.path == CHAT_PATH]
+    methods = Counter(c.method for c in tg.calls[first_call:])
+    print("    Bot API calls: " + ", ".join(f"{name} {count}" for name, count in methods.most_common()))
     figures = summarize(chats, calls, requests, len(tg.flood_refusals) - first_refusal)
     figures |= {
         "wall": wall,

@@ -12,7 +12,8 @@ answers 429 — and each 429 there pauses every chat. Here:
   follows, and a preview must never delay an answer;
 - a call whose chat has no room steps aside: other chats go on meanwhile (no head-of-line blocking);
 - a 429 that still comes pauses only that chat, for the time Telegram says;
-- drafts, chat actions, button answers and reads are not messages and are not queued.
+- drafts, chat actions, button answers and reads are not messages and are not queued; drafts are
+  bounded in flight (DRAFTS_IN_FLIGHT), past which one is skipped like a preview.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ PREVIEW = "preview"  # rate_limit_args of a live preview: sent only when a slot 
 class PreviewSkipped(TelegramError):
     """A live preview found no free slot and was not sent (a newer one follows; it never waits)."""
 
+
 # Calls that put or change a message in a chat: these are what Telegram counts.
 LIMITED = frozenset(
     {
@@ -59,6 +61,12 @@ LIMITED = frozenset(
         "forwardMessage",
     }
 )
+
+
+def _weight(endpoint: str, data: dict[str, Any]) -> int:
+    """What a call weighs in Telegram's windows: an album counts once per item."""
+    media = data.get("media") if endpoint == "sendMediaGroup" else None
+    return max(1, len(media)) if isinstance(media, list) else 1
 
 
 def _server_error(error: NetworkError) -> bool:
@@ -83,33 +91,56 @@ GROUP = Window(20, 60.0)
 PRIVATE = Window(3, 3.0)  # about one a second, a burst of three
 # Places of every window that live previews may not take: a final message always finds room soon.
 PREVIEW_RESERVE = {GLOBAL: 5, GROUP: 5, PRIVATE: 1}
+DRAFTS_IN_FLIGHT = 12  # drafts on their way at once, over all chats (more are skipped: newer ones follow)
 
 
 class SlidingWindow:
+    """Events of the last `period` seconds, counted the way Telegram could count them.
+
+    Telegram counts a call when it arrives, some time between our sending it and its answer. So a
+    call counts from the moment it is sent (`take`) until `period` after its answer (`done`): then
+    no second of arrivals can hold more than `limit`, however late a busy event loop or network
+    delivers them. (Counting from the send alone let 4-13 calls a run through to a 429 at 200 chats.)
+    """
+
     def __init__(self, window: Window) -> None:
         self.window = window
-        self._times: deque[float] = deque()
+        self._answered: deque[float] = deque()  # answer times, oldest first (answers come in time order)
+        self._in_flight = 0
 
-    def free_at(self, now: float, reserve: int = 0) -> float:
-        """When the next event fits (now, if it already does), leaving `reserve` places for others."""
-        while self._times and now - self._times[0] >= self.window.period:
-            self._times.popleft()
+    def free_at(self, now: float, reserve: int = 0, weight: int = 1) -> float:
+        """When the next event fits (now, if it already does), leaving `reserve` places for others.
+
+        While calls in flight alone fill the window there is no time to name: `now + period` then,
+        and the limiter wakes earlier anyway when one of them is answered."""
+        while self._answered and now - self._answered[0] >= self.window.period:
+            self._answered.popleft()
         limit = max(1, self.window.limit - reserve)
-        if len(self._times) < limit:
+        # events that must leave first (an album heavier than the whole window needs it empty)
+        excess = len(self._answered) + self._in_flight - limit + min(weight, limit)
+        if excess <= 0:
             return now
-        return self._times[-limit] + self.window.period
+        if excess > len(self._answered):
+            return now + self.window.period
+        return self._answered[excess - 1] + self.window.period
 
-    def take(self, now: float) -> None:
-        self._times.append(now)
+    def take(self, now: float, weight: int = 1) -> None:
+        self._in_flight += weight
+
+    def done(self, now: float, weight: int = 1) -> None:
+        """A call taken earlier got its answer (or failed) at `now`; `weight` as it was taken."""
+        self._in_flight = max(0, self._in_flight - weight)
+        self._answered.extend([now] * weight)
 
     @property
     def idle(self) -> bool:
-        return not self._times
+        return not self._answered and not self._in_flight
 
 
 @dataclass(eq=False, slots=True)
 class _Waiter:
     chat_id: int | str
+    weight: int = 1
     granted: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -135,6 +166,7 @@ class FairRateLimiter(BaseRateLimiter[str]):
         self._task: asyncio.Task[None] | None = None
         self._max_retries = max_retries
         self._clock = clock
+        self._drafts_in_flight = 0
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -161,16 +193,22 @@ class FairRateLimiter(BaseRateLimiter[str]):
         chat_id = data.get("chat_id")
         if self._metrics is not None:
             self._metrics.telegram_call(endpoint)
+        if endpoint == "sendMessageDraft":
+            return await self._draft(callback, args, kwargs)
         if endpoint not in LIMITED or chat_id is None:
             return await callback(*args, **kwargs)
         preview = rate_limit_args == PREVIEW
+        weight = _weight(endpoint, data)
         for attempt in range(self._max_retries + 1):
             if preview:
                 self._take_now(chat_id)  # a preview never queues: it goes now or not at all
             else:
-                await self._slot(chat_id)
+                await self._slot(chat_id, weight)
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self._release(chat_id, 1 if preview else weight)
             except NetworkError as error:
                 # A 5xx answer means Telegram did not act: safe to send again (a dropped connection is not:
                 # it may have acted, and the caller decides)
@@ -189,6 +227,25 @@ class FairRateLimiter(BaseRateLimiter[str]):
                 self._paused_until[chat_id] = self._now() + seconds
         raise AssertionError("unreachable")
 
+    async def _draft(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """A draft goes now if fewer than DRAFTS_IN_FLIGHT are on their way, else it is skipped.
+
+        Drafts are not messages (Telegram does not count them) but they are most of the bot's
+        calls; unbounded, hundreds wait in httpcore's pool, whose bookkeeping grows with the
+        square of the queue. A skipped draft is followed by a newer one."""
+        if self._drafts_in_flight >= DRAFTS_IN_FLIGHT:
+            raise PreviewSkipped("enough drafts on their way")
+        self._drafts_in_flight += 1
+        try:
+            return await callback(*args, **kwargs)
+        finally:
+            self._drafts_in_flight -= 1
+
     def _take_now(self, chat_id: int | str) -> None:
         """A slot for a preview if one is free now, leaving the reserve to finals; else PreviewSkipped."""
         now = self._now()
@@ -203,8 +260,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
         self._global.take(now)
         window.take(now)
 
-    async def _slot(self, chat_id: int | str) -> None:
-        waiter = _Waiter(chat_id)
+    async def _slot(self, chat_id: int | str, weight: int = 1) -> None:
+        waiter = _Waiter(chat_id, weight)
         self._waiting.append(waiter)
         self._wake.set()
         if self._task is None or self._task.done():
@@ -214,7 +271,17 @@ class FairRateLimiter(BaseRateLimiter[str]):
         except asyncio.CancelledError:
             if waiter in self._waiting:
                 self._waiting.remove(waiter)
+            if waiter.granted.done() and not waiter.granted.cancelled():
+                self._release(chat_id, weight)  # granted in the same instant: the slot was taken for nothing
             raise
+
+    def _release(self, chat_id: int | str, weight: int = 1) -> None:
+        """The call holding a slot got its answer (or failed): it counts `period` from now on."""
+        now = self._now()
+        self._global.done(now, weight)
+        self._chat_window(chat_id).done(now, weight)
+        if self._waiting:
+            self._wake.set()  # a window that in-flight calls filled may have room again later
 
     def _chat_window(self, chat_id: int | str) -> SlidingWindow:
         window = self._chats.get(chat_id)
@@ -249,7 +316,11 @@ class FairRateLimiter(BaseRateLimiter[str]):
                 if waiter.granted.done():
                     continue
                 window = self._chat_window(waiter.chat_id)
-                free = max(window.free_at(now), self._paused_until.get(waiter.chat_id, 0.0))
+                free = max(
+                    window.free_at(now, weight=waiter.weight),
+                    self._global.free_at(now, weight=waiter.weight),
+                    self._paused_until.get(waiter.chat_id, 0.0),
+                )
                 if free <= now:
                     chosen = waiter
                     break
@@ -258,8 +329,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
                 self._waiting = [w for w in self._waiting if not w.granted.done()]
                 return soonest
             self._waiting.remove(chosen)
-            self._global.take(now)
-            self._chat_window(chosen.chat_id).take(now)
+            self._global.take(now, chosen.weight)
+            self._chat_window(chosen.chat_id).take(now, chosen.weight)
             chosen.granted.set_result(None)
 
     @staticmethod

@@ -78,6 +78,8 @@ class StreamingReply:
                 await self._io.bot.send_chat_action(
                     self._io.target.chat_id, ChatAction.TYPING, message_thread_id=self._io.target.thread_id
                 )
+        except PreviewSkipped:
+            pass  # the bot is busy: the first preview with text shows that an answer is coming
         except RetryAfter as error:
             log.info("flood control before the first preview: %s", error)
         except TelegramError as error:

@@ -231,3 +231,20 @@ async def test_a_busy_group_does_not_starve_the_other_chats(tg: FakeTelegram, ww
     await tg.wait_for(lambda: len(chat_bodies(ww)) == 3, timeout=20)  # group, Alice, one follow-up for 300
     await bot.services.turn_queue.idle()
     assert len(chat_bodies(ww)) == 3
+
+
+async def test_sixty_chats_at_once_meet_no_429_under_telegram_s_own_sliding_window(
+    tg: FakeTelegram, ww: FakeWenwen, make_bot
+) -> None:
+    """Telegram counts arrivals; the bot keeps 30 a second over all chats however late they arrive."""
+    tg.enable_flood_control(per_second=30)
+    ww.default_reply = lambda text: Reply(text=f"answer to {text}", chunks=3, delay=0.01)
+    await make_bot(allowed_user_ids="*")
+    chats = range(40_000, 40_060)
+    for chat in chats:
+        tg.send_text(chat, f"hello {chat}", user_id=chat)
+    await tg.wait_for(
+        lambda: all(any(m.text == f"answer to hello {chat}" for m in tg.chat_messages(chat)) for chat in chats),
+        timeout=30,
+    )
+    assert tg.flood_refusals == []

@@ -80,9 +80,11 @@ class ToolBudget:
 class ToolRegistry:
     def __init__(self, tools: list[Tool[Any]]) -> None:
         self._tools = {tool.name: tool for tool in tools}
+        # built once: pydantic's schema generation is a millisecond per tool, and every request sends them
+        self._specs = tuple(tool.spec() for tool in self._tools.values())
 
     def specs(self) -> tuple[ToolSpec, ...]:
-        return tuple(tool.spec() for tool in self._tools.values())
+        return self._specs
 
     async def run(self, call: ToolCall, budget: ToolBudget) -> ToolOutcome:
         """Never raises: a failing, refused or unknown tool tells the model what went wrong, so it can recover."""

@@ -289,3 +289,27 @@ async def test_forged_and_foreign_history_buttons_are_refused(
     far_page = await pressed(tg, ALICE, listing, "hist:p:50", allow_unknown_data=True)  # past the end: the last
     assert "text" not in far_page or not far_page["text"]
     await pressed(tg, ALICE, listing, "hist:o:1", inaccessible=True, allow_unknown_data=True)  # a message too old
+
+
+async def test_the_title_respects_the_daily_limits(
+    tg: FakeTelegram, ww: FakeWenwen, make_bot: Callable[..., Any]
+) -> None:
+    bot = await make_bot(title_model="gpt-4o", daily_request_limit=1)
+    assert (await said(tg, ALICE, "the only question today")).text == "echo: the only question today"
+    await bot.services.history.titles.idle()
+    assert len(chat_requests(ww)) == 1  # the title would pass the limit: not asked for
+    listing = await said(tg, ALICE, "/history")
+    assert "the only question today" in (listing.text or "")
+
+
+async def test_a_title_being_written_is_cancelled_cleanly_at_shutdown(
+    tg: FakeTelegram, ww: FakeWenwen, make_bot: Callable[..., Any]
+) -> None:
+    bot = await make_bot(title_model="gpt-4o")
+    hold = asyncio.Event()
+    ww.script(Reply(text="Answer."), Reply(text="Never Seen Title", hold=hold))
+    assert (await said(tg, ALICE, "a question before a restart")).text == "Answer."
+    await ww.wait_for(lambda: len(chat_requests(ww)) == 2)
+    await bot.stop()
+    assert ww.disconnects == 1  # the held title request was closed, not left running
+    hold.set()

@@ -206,3 +206,25 @@ def test_file_names_are_safe() -> None:
     assert file_name("???", 7) == "conversation-7.md"
     assert file_name("a\x00b\r\nc", 1) == "a-b-c.md"
     assert len(file_name("x" * 300, 1)) == 63
+
+
+def test_history_callback_data_is_parsed_strictly() -> None:
+    from bot.render import callback_data
+
+    assert callback_data.parse_history(callback_data.history("open", 12)) == callback_data.HistoryPress("open", 12)
+    assert callback_data.parse_history("hist:p:3") == callback_data.HistoryPress("page", 3)
+    for forged in (
+        "hist:o:abc",
+        "hist:x:1",
+        "hist:o:",
+        "hist:p:10000",
+        "hist:o:1:2",
+        "hist:o:²",
+        "hist:",
+        "o:1",
+        "hist:o:-1",
+    ):
+        assert callback_data.parse_history(forged) is None, forged
+    assert len(callback_data.history("confirm", 10**17).encode()) <= callback_data.MAX_CALLBACK_BYTES
+    with pytest.raises(ValueError):
+        callback_data.history("steal", 1)

@@ -313,3 +313,25 @@ async def test_a_title_being_written_is_cancelled_cleanly_at_shutdown(
     await bot.stop()
     assert ww.disconnects == 1  # the held title request was closed, not left running
     hold.set()
+
+
+async def test_a_group_admin_renames_in_a_forum_topic(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
+    topic = ChatKey(GROUP, 5)
+    ids = await seed_conversations(bot, topic, 1)
+    await seed_conversations(bot, ChatKey(GROUP), 1)  # the group's other place: not listed in the topic
+    listing = await said(tg, GROUP, "/history", chat_type="supergroup", message_thread_id=5)
+    tg.set_member(GROUP, ALICE, "administrator")
+    assert [data for _, data in buttons(listing) if data.startswith("hist:o:")] == [f"hist:o:{ids[0]}"]
+    before = len(tg.chat_messages(GROUP))
+    await pressed(tg, GROUP, listing, f"hist:r:{ids[0]}", allow_unknown_data=True)
+    await tg.wait_for(lambda: len(tg.chat_messages(GROUP)) > before)
+    question = tg.chat_messages(GROUP)[-1]
+    assert question.thread_id == 5 and any(e["type"] == "text_mention" or "url" in e for e in question.entities)
+    refused = await said(
+        tg, GROUP, "Bob's name", user_id=BOB, chat_type="supergroup", reply_to_message_id=question.message_id
+    )
+    assert "Only the person" in (refused.text or "")
+    done = await said(tg, GROUP, "Topic plans", chat_type="supergroup", reply_to_message_id=question.message_id)
+    assert "Renamed to Topic plans" in (done.text or "")
+    summary = await bot.services.history.get(topic, ids[0])
+    assert summary is not None and summary.title == "Topic plans"

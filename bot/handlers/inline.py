@@ -9,6 +9,7 @@ graceful stop reaches it), is stored in no conversation, and counts against the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -130,7 +131,7 @@ def inline_job(application: Application, message_id: str, question: str, user_id
                 return
             with svc.turns.running(run.key, user_id) as stop:
                 events = svc.conversations.answer_once(ChatKey(user_id), user_id, question, stop)
-                await render_inline(svc, bot, message_id, lang, events, run.key)
+                await render_inline(svc, bot, message_id, lang, events, run.key, stop)
         except Exception:
             log.exception("an inline answer failed")
         finally:
@@ -140,7 +141,13 @@ def inline_job(application: Application, message_id: str, question: str, user_id
 
 
 async def render_inline(
-    svc: Services, bot: Bot, message_id: str, lang: str, events: AsyncIterator[TurnEvent], key: ChatKey
+    svc: Services,
+    bot: Bot,
+    message_id: str,
+    lang: str,
+    events: AsyncIterator[TurnEvent],
+    key: ChatKey,
+    stop: asyncio.Event,
 ) -> None:
     """Stream an answer's events into the inline message and leave the answer (or a clear error) there."""
     stream = InlineStream(
@@ -149,6 +156,7 @@ async def render_inline(
         markup=inline_stop_keyboard(t(lang, "stop.button")),
         cut_note=t(lang, "inline.cut"),
     )
+    stream.on_gone = stop.set  # deleted while being written: the gateway request is closed at once
     stream.start()
     view = AnswerView()
     try:

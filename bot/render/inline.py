@@ -138,6 +138,8 @@ class InlineStream:
         self._closed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.previews = 0  # edits made while streaming
+        # told once when the inline message is gone (the user deleted it): nobody will see the rest
+        self.on_gone: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inline-preview")
@@ -184,7 +186,7 @@ class InlineStream:
             self._next_at = now + PREVIEW_RETRY  # all inline previews are busy: a newer one, soon
             self._changed.set()
             return
-        self._window.take(now)
+        self._window.take(now)  # counted from its sending until a second after its answer (`done`)
         try:
             await self._io.edit(text + CURSOR, entities, self._markup)
             self._shown = (text, entities)
@@ -193,9 +195,18 @@ class InlineStream:
         except RetryAfter as error:
             self._next_at = self._clock() + retry_seconds(error)
             log.info("flood control: inline preview paused for %.0f s", retry_seconds(error))
+        except BadRequest as error:
+            self._next_at = self._clock() + self._interval
+            if "message_id_invalid" in error.message.lower() and self.on_gone is not None:
+                log.info("the inline message is gone; stopping its answer")
+                self.on_gone()
+            else:
+                log.info("inline preview refused: %s", error.message)
         except TelegramError as error:
             self._next_at = self._clock() + self._interval
             log.info("inline preview failed: %s", error)
+        finally:
+            self._window.done(self._clock())
 
 
 def inline_stop_keyboard(text: str) -> InlineKeyboardMarkup:

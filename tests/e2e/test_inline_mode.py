@@ -187,3 +187,20 @@ async def test_a_user_has_at_most_two_inline_answers_running(tg: FakeTelegram, w
     assert [m.text for m in running] == ["Slow answer number one"] * 2
     fourth = await choose(tg, await offer(tg, ALICE, "fourth"))  # room again once they are done
     assert fourth.text == "Third."
+
+
+async def test_a_deleted_inline_message_stops_its_answer(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    ww.script(Reply(text=" ".join(f"w{i}" for i in range(100)), chunks=50, delay=0.2))  # about 10 s of stream
+    state = await offer(tg, ALICE, "question")
+    inline_id = tg.choose_inline_result(state.query_id, state.results[0]["id"])
+    assert inline_id is not None
+    message = tg.inline_messages[inline_id]
+    await tg.wait_for(lambda: any(text.startswith("w0") for text in message.history), timeout=15)
+    del tg.inline_messages[inline_id]  # the user deleted the message
+    await tg.wait_for(lambda: len(bot.services.inline_runs) == 0, timeout=15)
+    refused = [c for c in tg.calls_of("editMessageText") if c.description and "MESSAGE_ID_INVALID" in c.description]
+    assert refused
+    [turn] = [r for r in caplog.records if r.name == "bot.turn"]
+    assert getattr(turn, "status", None) == "stopped" and "w99" not in str(turn.getMessage())

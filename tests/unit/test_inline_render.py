@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import cast
+
 from telegram import MessageEntity
 
 from bot.core.inline import InlineRuns, inline_question
-from bot.render.inline import one_message
+from bot.ratelimit import SlidingWindow, Window
+from bot.render.inline import InlineStream, InlineText, one_message
 from bot.render.markdown import render
 from bot.render.telegram_io import utf16_units
 
@@ -40,3 +44,27 @@ def test_questions_are_bounded_and_runs_per_user() -> None:
     assert runs.start("d", 2) is not None
     runs.end("a")
     assert runs.start("c", 1) is not None and len(runs) == 3
+
+
+class _Edits:
+    """Stands in for InlineText: records the texts."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.painted = asyncio.Event()
+
+    async def edit(self, text: str, entities: list[MessageEntity], markup: object = None) -> None:
+        self.texts.append(text)
+        self.painted.set()
+
+
+async def test_previews_of_many_inline_messages_share_a_window_that_frees_again() -> None:
+    window = SlidingWindow(Window(2, 0.05))  # each preview counts until 0.05 s after its answer
+    for number in range(6):  # more messages than the window holds: the window must free up again
+        io = _Edits()
+        stream = InlineStream(cast(InlineText, io), interval=0.0, markup=None, cut_note="", window=window)
+        stream.start()
+        stream.push(lambda number=number: (f"text {number}", []))  # type: ignore[misc]
+        await asyncio.wait_for(io.painted.wait(), 2)
+        await stream.close()
+        assert io.texts == [f"text {number} ▌"]

@@ -54,6 +54,7 @@ class ExportRow:
     status: str
     images: int  # how many images the message carried
     created_at: float
+    files: tuple[str, ...] = ()  # names of the documents sent with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ class HistoryRepository:
         """The next page of a conversation's messages (ids above `after_id`), oldest first."""
         async with self._db.read() as conn:
             async with conn.execute(
-                "SELECT id, role, content, status, attachments, created_at FROM messages "
+                "SELECT id, role, content, status, attachments, created_at, documents FROM messages "
                 "WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT ?",
                 (conversation_id, after_id, _EXPORT_PAGE),
             ) as cursor:
@@ -181,6 +182,7 @@ class HistoryRepository:
                 row["status"],
                 len(json.loads(row["attachments"])) if row["attachments"] else 0,
                 float(row["created_at"]),
+                tuple(str(d.get("name", "")) for d in json.loads(row["documents"])) if row["documents"] else (),
             )
             for row in rows
         ]

@@ -35,8 +35,8 @@ def _time(stamp: float) -> str:
 
 
 def render_row(row: ExportRow, names: dict[str, str]) -> str:
-    images = " ".join(["[image]"] * row.images)
-    text = "\n\n".join(part for part in (images, row.content.strip()) if part)
+    attached = " ".join(["[image]"] * row.images + [f"[file: {name}]" for name in row.files])
+    text = "\n\n".join(part for part in (attached, row.content.strip()) if part)
     cut = " (cut short)" if row.status == "partial" and row.role == "assistant" else ""
     return f"### {names[row.role]} · {_time(row.created_at)}{cut}\n\n{text}\n\n"
 

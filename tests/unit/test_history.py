@@ -181,6 +181,7 @@ async def test_export_is_markdown_with_times_images_and_a_bounded_size() -> None
         ExportRow(2, "assistant", "", "failed", 0, 1.0),
         ExportRow(3, "assistant", "A **cat**.", "complete", 0, 60.0),
         ExportRow(4, "assistant", "old", "superseded", 0, 61.0),
+        ExportRow(5, "user", "summarise", "complete", 0, 120.0, ("report.pdf",)),
     ]
 
     async def each(items: list[ExportRow]) -> AsyncIterator[ExportRow]:
@@ -193,6 +194,7 @@ async def test_export_is_markdown_with_times_images_and_a_bounded_size() -> None
     assert text.startswith("# Cats: a/b?\n")
     assert "### User · 1970-01-01 00:00 UTC\n\n[image] [image]\n\nlook at this" in text
     assert "### Assistant · 1970-01-01 00:01 UTC\n\nA **cat**." in text
+    assert "[file: report.pdf]\n\nsummarise" in text
     assert "old" not in text and not built.truncated
     assert built.name == "Cats-a-b.md"
     many = [ExportRow(i, "user", "x" * 1000, "complete", 0, 0.0) for i in range(100)]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+INLINE = "inline:"  # the limiter's key of an inline message (it has no chat): windowed like a private chat
 PREVIEW = "preview"  # rate_limit_args of a live preview: sent only when a slot is free right now
 
 
@@ -191,6 +192,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
+        if chat_id is None and data.get("inline_message_id"):
+            chat_id = f"{INLINE}{data['inline_message_id']}"  # an inline message: a place of its own
         if self._metrics is not None:
             self._metrics.telegram_call(endpoint)
         if endpoint == "sendMessageDraft":
@@ -286,7 +289,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
     def _chat_window(self, chat_id: int | str) -> SlidingWindow:
         window = self._chats.get(chat_id)
         if window is None:
-            group = isinstance(chat_id, str) or chat_id < 0
+            inline = isinstance(chat_id, str) and chat_id.startswith(INLINE)
+            group = not inline and (isinstance(chat_id, str) or chat_id < 0)
             window = SlidingWindow(self._group_window if group else self._private_window)
             self._chats[chat_id] = window
         return window

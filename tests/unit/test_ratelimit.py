@@ -87,3 +87,19 @@ async def test_drafts_in_flight_are_bounded_and_the_one_past_the_bound_is_skippe
     assert all(await asyncio.gather(*waiting))
     assert await send()  # room again once they are answered
     assert started == DRAFTS_IN_FLIGHT + 1
+
+
+async def test_edits_of_inline_messages_count_in_the_bot_s_window_too() -> None:
+    limiter = FairRateLimiter(global_window=Window(1, 0.1))
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    async def edit() -> bool:
+        sent.append(loop.time())
+        return True
+
+    data = {"inline_message_id": "AAQ-1", "text": "x"}
+    assert await limiter.process_request(edit, (), {}, "editMessageText", data, None)
+    assert await limiter.process_request(edit, (), {}, "editMessageText", {**data, "inline_message_id": "AAQ-2"}, None)
+    assert sent[1] - sent[0] >= 0.1
+    await limiter.shutdown()

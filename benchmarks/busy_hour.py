@@ -218,7 +218,10 @@ async def run_once(scenario: Scenario, args: argparse.Namespace) -> Figures:
     try:
         with tempfile.TemporaryDirectory(prefix="wenwen-busy-") as tmp:
             folder = Path(tmp)
-            extra = {"ALLOWED_USER_IDS": "*", "PYTHONPATH": str(ROOT)} | dict(e.split("=", 1) for e in args.env)
+            # Titles off: the table measures turns; a conversation's title is one more small request
+            # after its first answer (`--env TITLE_MODEL=gpt-4o-mini` puts it back, to see what it costs).
+            defaults = {"ALLOWED_USER_IDS": "*", "PYTHONPATH": str(ROOT), "TITLE_MODEL": "off"}
+            extra = defaults | dict(e.split("=", 1) for e in args.env)
             env = bot_environment(tg.base_url, ww.base_url, folder, **extra)
             log = folder / "bot.log"
             process = await start_bot(env, folder, child_command(scenario, args.profile, folder), log)

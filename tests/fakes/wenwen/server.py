@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import audio, billing, chat, images, messages, mj, responses
+from . import audio, billing, chat, embeddings, images, messages, mj, responses
 from . import models as models_routes
 from .audio import AudioMixin
 from .billing import BillingMixin
@@ -65,7 +65,17 @@ def _strip_bearer(value: str) -> str:
 
 
 class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMixin):
-    ROUTE_MODULES: tuple[RouteModule, ...] = (models_routes, chat, mj, audio, images, responses, messages, billing)
+    ROUTE_MODULES: tuple[RouteModule, ...] = (
+        models_routes,
+        chat,
+        mj,
+        audio,
+        images,
+        responses,
+        messages,
+        billing,
+        embeddings,
+    )
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:
         self.api_key = api_key

@@ -193,4 +193,32 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
         "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
     ],
+    # 11: the task engine: long-running gateway jobs of any kind (video, …) in one table; what a kind needs
+    #     beyond the shared columns is in `payload` (JSON). Polled by state, found by their result message.
+    [
+        """CREATE TABLE tasks (
+                id                  INTEGER PRIMARY KEY,
+                kind                TEXT    NOT NULL,
+                chat_id             INTEGER NOT NULL,
+                thread_id           INTEGER NOT NULL DEFAULT 0,
+                user_id             INTEGER NOT NULL,
+                lang                TEXT    NOT NULL DEFAULT 'en',
+                state               TEXT    NOT NULL,
+                gateway_id          TEXT,
+                progress            INTEGER NOT NULL DEFAULT 0,
+                result              TEXT    NOT NULL DEFAULT '',
+                fail_reason         TEXT    NOT NULL DEFAULT '',
+                attempts            INTEGER NOT NULL DEFAULT 0,
+                reply_to            INTEGER,
+                progress_message_id INTEGER,
+                result_message_id   INTEGER,
+                payload             TEXT    NOT NULL DEFAULT '{}',
+                created_at          REAL    NOT NULL,
+                updated_at          REAL    NOT NULL,
+                shown_at            REAL    NOT NULL DEFAULT 0
+            )
+        """,
+        "CREATE INDEX tasks_by_state ON tasks (kind, state)",
+        "CREATE INDEX tasks_by_result ON tasks (chat_id, result_message_id)",
+    ],
 ]

@@ -23,9 +23,6 @@ class MjStatus(StrEnum):
     CLOSED = "closed"  # failure told to the user
 
 
-POLLED = (MjStatus.SUBMITTED, MjStatus.RUNNING)
-
-
 @dataclass(frozen=True, slots=True)
 class MjTaskRow:
     id: int
@@ -59,7 +56,6 @@ class MjButtonRow:
     label: str
     emoji: str
     position: int
-    pressed: bool
 
 
 def _task(row: Any) -> MjTaskRow:
@@ -96,7 +92,6 @@ def _button(row: Any) -> MjButtonRow:
         row["label"],
         row["emoji"],
         row["position"],
-        bool(row["pressed_at"]),
     )
 
 

@@ -70,10 +70,6 @@ class Target:
     thread_id: int | None = None
     reply_to: int | None = None
 
-    @property
-    def is_private(self) -> bool:
-        return self.chat_id > 0
-
 
 class _PreviewBot:
     """An ExtBot whose message calls carry the rate limiter's PREVIEW mark."""

@@ -22,7 +22,6 @@ class _ImageItem(BaseModel):
 
     url: str | None = None
     b64_json: str | None = None
-    revised_prompt: str | None = None
 
 
 class _ImageResponse(BaseModel):
@@ -37,7 +36,6 @@ class GeneratedImage:
 
     data: bytes | None
     url: str | None
-    revised_prompt: str | None = None
 
 
 def _images(body: Any) -> list[GeneratedImage]:
@@ -45,9 +43,9 @@ def _images(body: Any) -> list[GeneratedImage]:
     images = []
     for item in parsed.data:
         if item.b64_json:
-            images.append(GeneratedImage(base64.b64decode(item.b64_json), None, item.revised_prompt))
+            images.append(GeneratedImage(base64.b64decode(item.b64_json), None))
         elif item.url:
-            images.append(GeneratedImage(None, item.url, item.revised_prompt))
+            images.append(GeneratedImage(None, item.url))
     if not images:
         raise WenwenError("the gateway answered without an image")
     return images
@@ -57,10 +55,8 @@ class MediaClient:
     def __init__(self, http: GatewayHttp) -> None:
         self._http = http
 
-    async def transcribe(self, audio: bytes, filename: str, model: str, *, language: str | None = None) -> str:
+    async def transcribe(self, audio: bytes, filename: str, model: str) -> str:
         fields = {"model": model, "response_format": "json"}
-        if language:
-            fields["language"] = language
         body, _ = await self._http.request_json(
             "POST",
             "/v1/audio/transcriptions",

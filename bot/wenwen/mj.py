@@ -82,21 +82,14 @@ class MidjourneyClient:
             "/mj/submit/action", {"taskId": task_id, "customId": custom_id, "chooseSameChannel": True, "state": state}
         )
 
-    async def modal(self, task_id: str, prompt: str, *, mask_base64: str | None = None) -> MjSubmitted:
-        body: dict[str, Any] = {"taskId": task_id, "prompt": prompt}
-        if mask_base64:
-            body["maskBase64"] = mask_base64
-        return await self._submit("/mj/submit/modal", body)
+    async def modal(self, task_id: str, prompt: str) -> MjSubmitted:
+        return await self._submit("/mj/submit/modal", {"taskId": task_id, "prompt": prompt})
 
     async def blend(self, images: list[str], dimensions: str = "SQUARE", *, state: str = "") -> MjSubmitted:
         return await self._submit("/mj/submit/blend", {"base64Array": images, "dimensions": dimensions, "state": state})
 
     async def describe(self, image: str, *, state: str = "") -> MjSubmitted:
         return await self._submit("/mj/submit/describe", {"base64": image, "state": state})
-
-    async def fetch(self, task_id: str) -> MjTask:
-        raw, _ = await self._http.request_json("GET", f"/mj/task/{task_id}/fetch", error_parser=_mj_error)
-        return MjTask.model_validate(raw)
 
     async def list_by_ids(self, task_ids: list[str]) -> list[MjTask]:
         """All the given tasks in one request (`POST /mj/task/list-by-condition`)."""

@@ -17,16 +17,11 @@ from bot.render.media import send_images
 from bot.render.telegram_io import Target, TelegramText
 from bot.wenwen import ErrorKind, WenwenError
 
-from .common import chat_key, language, reply, services, thread_id_of
+from .common import chat_key, command_argument, language, reply, services, thread_id_of
 from .governance import group_admins_only
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, image_file, speak
 
 log = logging.getLogger(__name__)
-
-
-def _argument(text: str | None) -> str:
-    parts = (text or "").split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def image_error(lang: str, error: WenwenError, model: str = "") -> str:
@@ -48,7 +43,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = language(update, context)
     media = services(context).media
-    request = parse_image_flags(_argument(message.text), media.image_model)
+    request = parse_image_flags(command_argument(message), media.image_model)
     if not request.prompt:
         await message.reply_text(t(lang, "image.usage"))
         return
@@ -74,7 +69,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None:
         return
     lang = language(update, context)
-    request = parse_image_flags(_argument(message.caption), "")
+    request = parse_image_flags(command_argument(message), "")
     photo = image_file(message)
     if not request.prompt or photo is None:
         await message.reply_text(t(lang, "edit.usage"))
@@ -113,7 +108,7 @@ async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     replied = message.reply_to_message
-    text = _argument(message.text) or ((replied.text or replied.caption or "") if replied else "")
+    text = command_argument(message) or ((replied.text or replied.caption or "") if replied else "")
     if not text.strip():
         await reply(update, context, "tts.usage")
         return
@@ -129,7 +124,7 @@ async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     conversations = services(context).conversations
     chat = chat_key(update)
-    wanted = _argument(message.text).lower()
+    wanted = command_argument(message).lower()
     enabled = wanted in ("on", "1", "yes", "开", "开启") if wanted else not await conversations.voice_replies(chat)
     await conversations.set_voice_replies(chat, enabled)
     await reply(update, context, "voice.on" if enabled else "voice.off")

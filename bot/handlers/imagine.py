@@ -15,15 +15,9 @@ from bot.render.errors import limit_text
 from bot.render.mj import MjRenderer, button_label, refusal_text
 from storage import MjTaskRow
 
-from .common import chat_key, language, services
+from .common import chat_key, command_argument, language, services
 
 log = logging.getLogger(__name__)
-
-
-def command_argument(message: Message) -> str:
-    text = message.text or message.caption or ""
-    parts = text.split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
 
 
 async def imagine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

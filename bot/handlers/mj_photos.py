@@ -8,8 +8,8 @@ from telegram.ext import ContextTypes
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
-from .common import language, services, thread_id_of
-from .imagine import command_argument, show_outcome
+from .common import command_argument, language, services, thread_id_of
+from .imagine import show_outcome
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_data_url, image_file
 
 

@@ -12,6 +12,7 @@ from .config import Settings
 from .core.access import AccessPolicy
 from .handlers import COMMANDS, register
 from .handlers.balance import CHECK_INTERVAL, low_balance_job
+from .handlers.history import EMBEDDING_INTERVAL, embedding_job
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
 from .health import start_health_server, stop_health_server
@@ -82,6 +83,8 @@ async def _post_init(app: Application) -> None:
     app.job_queue.run_once(recover_job, RECOVERY_DELAY, name="recover-answers")
     if settings.low_balance_usd is not None:
         app.job_queue.run_repeating(low_balance_job, interval=CHECK_INTERVAL, first=60, name="low-balance")
+    if settings.embedding_model:
+        app.job_queue.run_repeating(embedding_job, interval=EMBEDDING_INTERVAL, first=EMBEDDING_INTERVAL, name="embed")
     app.job_queue.run_repeating(
         poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
     )

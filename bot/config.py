@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     max_context_tokens: int = Field(default=16000, ge=500)
     max_answer_tokens: int | None = Field(default=None, ge=16)
     title_model: str | None = None  # conversation titles; unset: DEFAULT_MODEL, "off": the first message's words
+    embedding_model: str | None = None  # /find by meaning too (messages embedded in the background); unset: off
 
     # --- photos, voice, images ---
     vision_model: str = "gpt-4o-mini"

@@ -15,6 +15,7 @@ from .core.formats import FormatChooser, parse_mapping
 from .core.history import HistoryService
 from .core.inline import InlineRuns
 from .core.limits import DailyLimits
+from .core.meaning import MeaningIndex
 from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
@@ -26,6 +27,7 @@ from .core.turns import TurnRegistry
 from .metrics import Metrics
 from .wenwen import WenwenClient
 from .wenwen.balance import BalanceClient
+from .wenwen.embeddings import EmbeddingsClient
 from .wenwen.media import MediaClient
 from .wenwen.mj import MidjourneyClient
 
@@ -126,7 +128,11 @@ class Services:
             access,
             limits,
             BalanceWatch(BalanceClient(wenwen.http), storage.state, settings.low_balance_usd),
-            HistoryService(storage, titles),
+            HistoryService(
+                storage,
+                titles,
+                MeaningIndex(EmbeddingsClient(wenwen.http), storage.embeddings, limits, settings.embedding_model),
+            ),
             metrics=metrics,
         )
         services.languages.update(await storage.settings.languages())

@@ -9,6 +9,7 @@ from pathlib import Path
 from .access import AccessEntry, AccessRepository, AccessState, BotStateRepository
 from .conversations import ConversationRepository
 from .db import Database, SchemaTooNew
+from .embeddings import EmbeddingRepository
 from .history import ConversationSummary, ExportRow, HistoryRepository, TextMatch
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredDocument, StoredMessage, Unfinished
@@ -28,6 +29,7 @@ class Storage:
     access: AccessRepository
     state: BotStateRepository
     history: HistoryRepository
+    embeddings: EmbeddingRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> "Storage":
@@ -41,6 +43,7 @@ class Storage:
             AccessRepository(db),
             BotStateRepository(db),
             HistoryRepository(db),
+            EmbeddingRepository(db),
         )
 
     async def close(self) -> None:
@@ -61,6 +64,7 @@ __all__ = [
     "ConversationSummary",
     "Database",
     "DayTotals",
+    "EmbeddingRepository",
     "ExportRow",
     "HistoryRepository",
     "LimitName",

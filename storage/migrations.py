@@ -221,4 +221,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX tasks_by_state ON tasks (kind, state)",
         "CREATE INDEX tasks_by_result ON tasks (chat_id, result_message_id)",
     ],
+    # 12: message embeddings for /find by meaning (EMBEDDING_MODEL): a unit vector as float16 bytes per message
+    [
+        """CREATE TABLE message_embeddings (
+                message_id  INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+                model       TEXT    NOT NULL,
+                vector      BLOB    NOT NULL
+            )
+        """,
+    ],
 ]

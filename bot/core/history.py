@@ -15,6 +15,7 @@ from storage import ChatKey, ConversationSummary, ExportRow, Storage
 from storage.history import split_terms
 
 from .export import ExportFile, build_markdown
+from .meaning import MeaningIndex
 from .titles import TitleWriter, clean_title, first_message_title
 
 PAGE_SIZE = 8
@@ -75,10 +76,11 @@ class PendingRenames:
 
 
 class HistoryService:
-    def __init__(self, storage: Storage, titles: TitleWriter) -> None:
+    def __init__(self, storage: Storage, titles: TitleWriter, meaning: MeaningIndex | None = None) -> None:
         self._storage = storage
         self.titles = titles
         self.renames = PendingRenames()
+        self.meaning = meaning  # search by meaning, when EMBEDDING_MODEL is set
 
     async def page(self, chat: ChatKey, page: int) -> HistoryPage:
         """One page of the chat's conversations, newest first (a page past the end shows the last one)."""
@@ -132,13 +134,20 @@ class HistoryService:
                 yield row
             after = rows[-1].id
 
-    async def find(self, chat: ChatKey, words: str) -> list[FoundConversation]:
-        """The chat's conversations whose messages contain all the words, newest match first (one per conversation)."""
+    async def find(self, chat: ChatKey, words: str, user_id: int = 0) -> list[FoundConversation]:
+        """The chat's conversations whose messages contain all the words, newest match first (one per
+        conversation); then, with search by meaning on, the closest in meaning (the query's tokens: `user_id`'s)."""
         matches = await self._storage.history.search(chat, split_terms(words))
         snippets: dict[int, str] = {}
         for match in matches:
             snippets.setdefault(match.conversation_id, match.snippet)
             if len(snippets) >= FOUND_LIMIT:
                 break
+        if self.meaning is not None and self.meaning.enabled and len(snippets) < FOUND_LIMIT:
+            for close in await self.meaning.rank(chat, words, user_id):
+                if close.conversation_id not in snippets:
+                    snippets[close.conversation_id] = await self.meaning.snippet(close.message_id)
+                if len(snippets) >= FOUND_LIMIT:
+                    break
         summaries = await self._storage.history.summaries(chat, list(snippets))
         return [FoundConversation(summaries[cid], snippet) for cid, snippet in snippets.items() if cid in summaries]

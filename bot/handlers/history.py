@@ -69,7 +69,8 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not words:
         await reply(update, context, "find.usage")
         return
-    found = await services(context).history.find(chat_key(update), words)
+    user_id = update.effective_user.id if update.effective_user else 0
+    found = await services(context).history.find(chat_key(update), words, user_id)
     text, markup = found_view(language(update, context), words, found)
     await message.reply_text(text, parse_mode="HTML", reply_markup=markup, do_quote=not _private(update))
 
@@ -218,3 +219,17 @@ async def _send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, chat:
 
 def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
+EMBEDDING_INTERVAL = 30.0  # seconds between background embedding rounds (EMBEDDING_MODEL)
+EMBEDDING_BATCHES = 4  # batches a round at most: a large backlog is worked off over a few minutes
+
+
+async def embedding_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Embed the messages that are new since the last round (search by meaning)."""
+    meaning = services(context).history.meaning
+    if meaning is None:
+        return
+    for _ in range(EMBEDDING_BATCHES):
+        if not await meaning.index_batch():
+            return

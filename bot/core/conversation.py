@@ -20,10 +20,11 @@ from bot.wenwen import (
 )
 from bot.wenwen.types import ApiFormat
 from storage import NO_ANSWER, ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredDocument, StoredMessage
-from storage.conversations import NO_ANSWER_TOKENS, ConversationRepository
+from storage.conversations import NO_ANSWER_TOKENS
 
 from .answer_loop import Progress, stream_answer
 from .answer_media import AnswerMedia, display_text, storable_text
+from .checkpoint import Checkpoint
 from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
 from .document_reader import DocumentReader
 from .events import (
@@ -393,26 +394,6 @@ class ConversationService:
         )
         if self._metrics is not None:
             self._metrics.turn(status, model, latency, first)
-
-
-class Checkpoint:
-    """Saves what a pending answer has said every few seconds, so a crash leaves something to show."""
-
-    EVERY = 5.0
-
-    def __init__(self, conversations: ConversationRepository, row_id: int, started: float) -> None:
-        self._conversations = conversations
-        self._row_id = row_id
-        self._next = started + self.EVERY
-        self._saved = 0
-
-    async def maybe(self, text: str) -> None:
-        now = time.monotonic()
-        if now < self._next or len(text) == self._saved:
-            return
-        self._next = now + self.EVERY
-        self._saved = len(text)
-        await self._conversations.checkpoint(self._row_id, storable_text(text))
 
 
 def _answered_before(history: list[StoredMessage]) -> bool:

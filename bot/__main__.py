@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 from telegram.error import TelegramError
@@ -56,11 +56,14 @@ def webhook_options(settings: Settings) -> WebhookOptions:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Everything the log filter blanks out: token, key, webhook secret (set or derived), MCP tokens."""
+    """Everything the log filter blanks out: token, key, webhook secret (set or derived), MCP tokens, DATABASE_URL."""
     secrets = [settings.telegram_bot_token.get_secret_value(), settings.wenwen_api_key.get_secret_value()]
     secrets += [s.authorization_token.get_secret_value() for s in settings.mcp_servers if s.authorization_token]
     if settings.webhook_url:
         secrets.append(webhook_secret(settings))
+    if settings.database_url:  # the whole URL and its password alone (asyncpg may name either in an error)
+        url = settings.database_url.get_secret_value()
+        secrets += [url, unquote(urlsplit(url).password or ""), urlsplit(url).password or ""]
     return secrets
 
 
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def refuse_a_newer_database(settings: Settings) -> None:
     """Said before Telegram is asked anything (storage's migrate() refuses it too, whatever happens)."""
+    if settings.database_url:
+        return  # PostgreSQL: migrate() refuses it at start, before anything is changed
     found = schema_version_of(settings.database_path)
     if found is not None and found > len(MIGRATIONS):
         log.error("%s", newer_schema_message(settings.database_path, found, len(MIGRATIONS)))
@@ -106,7 +111,8 @@ def run_bot() -> None:
             log.info("starting in long-polling mode")
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
     except SchemaTooNew as error:  # raised before anything in the database was changed
-        log.error("%s", newer_schema_message(settings.database_path, error.found, error.known))
+        where = "at DATABASE_URL" if settings.database_url else settings.database_path
+        log.error("%s", newer_schema_message(where, error.found, error.known))
         raise SystemExit(2) from None
     except OSError as error:  # the health server's port is taken
         log.error("the bot could not run: %s", error)

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     wenwen_base_url: str = "https://api.wenwen-ai.com"
     telegram_api_url: str = "https://api.telegram.org"
     database_path: Path = Path("data/wenwen-bot.sqlite3")
+    # postgresql://user:password@host/db selects PostgreSQL instead of SQLite at DATABASE_PATH (a secret: it
+    # holds the password; never logged)
+    database_url: SecretStr | None = None
     allowed_user_ids: Annotated[AccessList, NoDecode] = Field(default_factory=AccessList)
     admin_user_ids: Annotated[AccessList, NoDecode] = Field(default_factory=AccessList)
     default_model: str = "gpt-4o-mini"
@@ -130,6 +133,20 @@ class Settings(BaseSettings):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_secure_url(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://user:password@host/database URL")  # the value is not shown
+        return SecretStr(url)
+
+    def database_target(self) -> Path | str:
+        """What storage opens: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_path
 
     @field_validator("webhook_url")
     @classmethod

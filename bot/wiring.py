@@ -69,7 +69,7 @@ class Services:
             retries=settings.wenwen_retries,
             on_error=lambda error: metrics.gateway_error(error.kind, error.status),
         )
-        storage = await Storage.open(settings.database_path)
+        storage = await Storage.open(settings.database_target())
         await access.load(storage.access)
         limits = DailyLimits(
             storage.usage,

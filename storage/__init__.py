@@ -1,4 +1,4 @@
-"""SQLite storage (aiosqlite): connection, migrations, one repository per table group.
+"""Storage: SQLite (aiosqlite) or PostgreSQL (asyncpg, `DATABASE_URL`), migrations, one repository per table group.
 
 Imports nothing of Telegram or HTTP.
 """
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .access import AccessEntry, AccessRepository, AccessState, BotStateRepository
 from .conversations import ConversationRepository
-from .db import Database, SchemaTooNew
+from .db import Database, SchemaTooNew, SqliteDatabase
 from .embeddings import EmbeddingRepository
 from .history import ConversationSummary, ExportRow, HistoryRepository, TextMatch
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
@@ -32,8 +32,9 @@ class Storage:
     embeddings: EmbeddingRepository
 
     @classmethod
-    async def open(cls, path: Path | str) -> "Storage":
-        db = await Database.open(path)
+    async def open(cls, target: Path | str) -> "Storage":
+        """SQLite at a path, or PostgreSQL for a `postgresql://` URL (`Database.open`)."""
+        db = await Database.open(target)
         return cls(
             db,
             ConversationRepository(db),
@@ -75,6 +76,7 @@ __all__ = [
     "MjTaskRow",
     "Reservation",
     "SchemaTooNew",
+    "SqliteDatabase",
     "Storage",
     "StoredDocument",
     "StoredMessage",

@@ -123,7 +123,7 @@ class ConversationRepository:
                 if await found.fetchone() is None:
                     return False
             await conn.execute(
-                "UPDATE conversations SET active = (id = ?) "
+                "UPDATE conversations SET active = CASE WHEN id = ? THEN 1 ELSE 0 END "
                 "WHERE chat_id = ? AND thread_id = ? AND (active = 1 OR id = ?)",
                 (conversation_id, chat.chat_id, chat.thread_id, conversation_id),
             )

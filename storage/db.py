@@ -1,17 +1,19 @@
-"""The SQLite connection: WAL, foreign keys, migrations, and transactions that never interleave."""
+"""The database the repositories use (`Database`), and its SQLite backend: WAL, foreign keys, migrations,
+and transactions that never interleave. The PostgreSQL backend is `storage.postgres` (`DATABASE_URL`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from .migrations import MIGRATIONS
+from .sql import Connection, Dialect, is_postgres_url, sqlite_statement
 
 READERS = 3  # read-only connections beside the one writer (WAL lets them read while it writes)
 
@@ -43,6 +45,43 @@ class _RolledBack(Exception):
 
 
 class Database:
+    """A database the repositories use: writes in `transaction()` (never interleaved), reads in `read()`.
+
+    `Database.open(target)` opens SQLite at a path, or PostgreSQL for a `postgresql://` URL. Both hand
+    the repositories a connection with aiosqlite's `execute`/`executemany` (`storage.sql.Connection`):
+    SQLite's own, PostgreSQL's translated (`storage.sql.to_postgres`).
+    """
+
+    dialect: Dialect
+
+    @classmethod
+    async def open(cls, target: Path | str) -> Database:
+        if is_postgres_url(target):
+            from .postgres import PostgresDatabase  # asyncpg is needed only then
+
+            return await PostgresDatabase.open(target)
+        return await SqliteDatabase.open(target)
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        raise NotImplementedError
+
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        raise NotImplementedError
+
+    async def schema_version(self) -> int:
+        raise NotImplementedError
+
+    async def migrate(self) -> None:
+        raise NotImplementedError
+
+    async def probe_write(self) -> None:
+        raise NotImplementedError
+
+    async def close(self, grace: float = 5.0) -> None:
+        raise NotImplementedError
+
+
+class SqliteDatabase(Database):
     """One writer connection and a few readers for the process.
 
     aiosqlite runs each connection's statements on its own worker thread. Writes take the lock,
@@ -50,6 +89,8 @@ class Database:
     free reader (WAL: they see every committed write and never wait for the writer), so a turn's
     reads do not queue behind every other chat's writes.
     """
+
+    dialect: Dialect = "sqlite"
 
     def __init__(self, connection: aiosqlite.Connection, readers: list[aiosqlite.Connection] | None = None) -> None:
         self._conn = connection
@@ -65,8 +106,8 @@ class Database:
         self._idle.set()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        path = Path(path)
+    async def open(cls, target: Path | str) -> SqliteDatabase:
+        path = Path(target)
         in_memory = str(path) == ":memory:"
         if not in_memory:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +156,9 @@ class Database:
                 continue
             async with self.transaction() as conn:
                 for statement in statements:
-                    await conn.execute(statement)
+                    sql = sqlite_statement(statement)
+                    if sql is not None:
+                        await conn.execute(sql)
                 await conn.execute(f"PRAGMA user_version = {version}")
 
     async def probe_write(self) -> None:

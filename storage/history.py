@@ -2,7 +2,8 @@
 
 Search runs on the `messages_fts` table (migration 10: FTS5 with the trigram tokenizer, kept in step by
 triggers). A trigram index finds any piece of 3 or more characters; shorter words (two Chinese characters,
-say) are matched with LIKE over the chat's own messages instead.
+say) are matched with LIKE over the chat's own messages instead. On PostgreSQL every term is matched that
+way (LIKE becomes ILIKE: case-insensitive, as FTS5 and SQLite's LIKE are), over the chat's messages only.
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ class HistoryRepository:
         """Messages of the chat containing every term (case-insensitive), newest first."""
         if not terms:
             return []
-        query = fts_query(terms)
-        short = [like_pattern(term) for term in terms if len(term) < FTS_MIN_CHARS]
+        fts = self._db.dialect == "sqlite"  # PostgreSQL has no FTS5 table: every term is matched with ILIKE
+        query = fts_query(terms) if fts else None
+        short = [like_pattern(term) for term in terms if not fts or len(term) < FTS_MIN_CHARS]
         likes = "".join(" AND m.content LIKE ? ESCAPE '\\'" for _ in short)
         where = "c.chat_id = ? AND c.thread_id = ? AND m.status != 'superseded'" + likes
         if query is not None:

@@ -1,9 +1,15 @@
 """Numbered schema migrations; migration N leaves `PRAGMA user_version = N`. Append, never edit.
 
-Each migration is a list of statements, run in one transaction (no splitting of SQL text on `;`).
+Each migration is a list of statements, run in one transaction (no splitting of SQL text on `;`). One list
+serves both backends: a plain statement is SQLite's SQL and runs on PostgreSQL with its CREATE/ALTER TABLE
+types mapped (`storage.sql.postgres_ddl`: INTEGER → BIGINT, REAL → DOUBLE PRECISION, `id INTEGER PRIMARY
+KEY` → an identity column); a `Variant(sqlite=..., postgres=...)` is a statement whose dialects differ
+(None: nothing to run there). PostgreSQL keeps the version in `wenwen_schema_version`.
 """
 
-MIGRATIONS: list[list[str]] = [
+from .sql import Statement, Variant
+
+MIGRATIONS: list[list[Statement]] = [
     # 1: conversations, messages, per-chat settings, daily usage
     [
         """CREATE TABLE conversations (
@@ -182,16 +188,30 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE conversations ADD COLUMN title TEXT",
         "ALTER TABLE conversations ADD COLUMN title_source TEXT",
-        "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
-        "content, content = 'messages', content_rowid = 'id', tokenize = 'trigram')",
-        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
-        "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
-        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
-        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END",
-        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages WHEN old.content != new.content BEGIN "
-        "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); "
-        "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
-        "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+        # PostgreSQL has no FTS5: its search reads the chat's messages with ILIKE (storage/history.py)
+        Variant(
+            "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+            "content, content = 'messages', content_rowid = 'id', tokenize = 'trigram')",
+            None,
+        ),
+        Variant(
+            "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+            "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
+            None,
+        ),
+        Variant(
+            "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+            "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END",
+            None,
+        ),
+        Variant(
+            "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages "
+            "WHEN old.content != new.content BEGIN "
+            "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); "
+            "INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END",
+            None,
+        ),
+        Variant("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')", None),
     ],
     # 11: the task engine: long-running gateway jobs of any kind (video, …) in one table; what a kind needs
     #     beyond the shared columns is in `payload` (JSON). Polled by state, found by their result message.

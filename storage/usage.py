@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-import aiosqlite
-
 from .db import Database
+from .sql import Connection
 
 LimitName = Literal["requests", "tokens", "images"]
 NO_LIMIT = -1  # a per-user limit that lifts the default
@@ -169,7 +168,7 @@ class UsageRepository:
 
 
 async def _add(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     user_id: int,
     day: date,
     model: str,
@@ -181,13 +180,15 @@ async def _add(
     await conn.execute(
         "INSERT INTO usage_daily (user_id, day, model, requests, prompt_tokens, completion_tokens, images) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day, model) DO UPDATE SET "
-        "requests = requests + excluded.requests, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-        "completion_tokens = completion_tokens + excluded.completion_tokens, images = images + excluded.images",
+        "requests = usage_daily.requests + excluded.requests, "
+        "prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens, "
+        "completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens, "
+        "images = usage_daily.images + excluded.images",
         (user_id, day.isoformat(), model, requests, prompt, completion, images),
     )
 
 
-async def _totals(conn: aiosqlite.Connection, user_id: int, day: date) -> DayTotals:
+async def _totals(conn: Connection, user_id: int, day: date) -> DayTotals:
     async with conn.execute(
         "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(prompt_tokens) + SUM(completion_tokens), 0), "
         "COALESCE(SUM(images), 0) FROM usage_daily WHERE user_id = ? AND day = ?",

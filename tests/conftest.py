@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from bot import app as bot_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import API_KEY, TOKEN, RunningBot, make_settings
+from tests.postgres import fresh_schema, local_server, unavailable
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -58,13 +59,46 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "bot.sqlite3"
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (tests/postgres.py): WENWEN_TEST_POSTGRES_URL's, or one started here."""
+    try:
+        import asyncpg  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        unavailable("asyncpg is not installed (pip install -e '.[postgres]')")
+    if url := os.environ.get("WENWEN_TEST_POSTGRES_URL"):
+        yield url
+        return
+    with local_server() as url:
+        yield url
+
+
 @pytest.fixture
-async def make_bot(tg: FakeTelegram, ww: FakeWenwen, db_path: Path) -> AsyncIterator[Callable[..., Any]]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend: "sqlite" unless a test parametrises it (indirect) over tests.postgres.BACKENDS."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Path | str]:
+    """Where the bot's database is: the SQLite path, or a PostgreSQL URL with a fresh schema of its own."""
+    if backend != "postgres":
+        yield db_path
+        return
+    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@pytest.fixture
+async def make_bot(
+    tg: FakeTelegram, ww: FakeWenwen, db_path: Path, db_target: Path | str
+) -> AsyncIterator[Callable[..., Any]]:
     """Factory: `await make_bot(**setting_overrides)` starts a bot; all are stopped at the end."""
     running: list[RunningBot] = []
+    database = {"database_url": db_target} if isinstance(db_target, str) else {}
 
     async def factory(**overrides: Any) -> RunningBot:
-        bot = RunningBot(make_settings(tg.base_url, ww.base_url, db_path, **overrides))
+        bot = RunningBot(make_settings(tg.base_url, ww.base_url, db_path, **{**database, **overrides}))
         await bot.start()
         running.append(bot)
         return bot

@@ -1,8 +1,13 @@
-"""storage/: the SQLite database, migrations and the repositories `core` uses."""
+"""storage/: the database, migrations and the repositories `core` uses, on SQLite and on PostgreSQL.
+
+Tests taking `store` or `target` run on both backends (tests/postgres.py: skipped with the reason when
+no PostgreSQL server can be had); the rest are about SQLite's file, pragmas and query plans.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -15,13 +20,47 @@ import storage.db
 import storage.usage
 from storage import ChatKey, ChatSettings, Database, DayTotals, MessageStatus, Reservation, Storage, UsageRepository
 from storage.migrations import MIGRATIONS
+from storage.sql import Statement
+from tests.postgres import BACKENDS, fresh_schema
+
+
+@pytest.fixture(params=BACKENDS)
+async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """A SQLite path, or a PostgreSQL URL with an empty schema of its own."""
+    if request.param == "sqlite":
+        yield tmp_path / "db" / "bot.sqlite3"
+        return
+    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "db" / "bot.sqlite3")
+async def store(target: Path | str) -> AsyncIterator[Storage]:
+    opened = await Storage.open(target)
     yield opened
     await opened.close()
+
+
+def integrity_error(db: Database) -> tuple[type[Exception], ...]:
+    if db.dialect == "sqlite":
+        return (sqlite3.IntegrityError,)
+    import asyncpg  # type: ignore[import-untyped]
+
+    return (asyncpg.IntegrityConstraintViolationError,)
+
+
+def undefined_table() -> tuple[type[Exception], ...]:
+    if importlib.util.find_spec("asyncpg") is None:
+        return ()
+    import asyncpg
+
+    return (asyncpg.UndefinedTableError,)
+
+
+def patch_migrations(monkeypatch: pytest.MonkeyPatch, migrations: list[list[Statement]]) -> None:
+    monkeypatch.setattr(storage.db, "MIGRATIONS", migrations)
+    if importlib.util.find_spec("asyncpg") is not None:
+        monkeypatch.setattr(importlib.import_module("storage.postgres"), "MIGRATIONS", migrations)
 
 
 async def pragma(db: Database, name: str) -> object:
@@ -81,12 +120,12 @@ async def test_open_creates_missing_folders_and_sets_pragmas(tmp_path: Path) -> 
 
 
 async def test_foreign_keys_are_enforced(store: Storage) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error(store.db)):
         await store.conversations.add_message(999_999, "user", "orphan", token_estimate=1)
 
 
-async def test_reopen_keeps_data_and_does_not_rerun_migrations(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_reopen_keeps_data_and_does_not_rerun_migrations(target: Path | str) -> None:
+    path = target
     first = await Storage.open(path)
     conversation = await first.conversations.active(ChatKey(7))
     await first.conversations.add_message(conversation, "user", "kept", token_estimate=3)
@@ -101,15 +140,15 @@ async def test_reopen_keeps_data_and_does_not_rerun_migrations(tmp_path: Path) -
         await second.close()
 
 
-async def test_reopen_applies_only_new_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_reopen_applies_only_new_migrations(target: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = target
     first = await Storage.open(path)
     conversation = await first.conversations.active(ChatKey(1))
     await first.conversations.add_message(conversation, "user", "old row", token_estimate=1)
     await first.close()
 
     extended = [*MIGRATIONS, ["CREATE TABLE extra (x INTEGER)", "INSERT INTO extra (x) VALUES (42)"]]
-    monkeypatch.setattr(storage.db, "MIGRATIONS", extended)
+    patch_migrations(monkeypatch, extended)
     second = await Storage.open(path)
     try:
         assert await second.db.schema_version() == len(extended)
@@ -120,19 +159,24 @@ async def test_reopen_applies_only_new_migrations(tmp_path: Path, monkeypatch: p
         await second.close()
 
 
-async def test_failed_migration_leaves_the_version_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_failed_migration_leaves_the_version_unchanged(
+    target: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = target
     await (await Storage.open(path)).close()
-    broken = [*MIGRATIONS, ["CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"]]
-    monkeypatch.setattr(storage.db, "MIGRATIONS", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    broken: list[list[Statement]] = [*MIGRATIONS, ["CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"]]
+    patch_migrations(monkeypatch, broken)
+    with pytest.raises(Exception, match="syntax error"):
         await Database.open(path)
-    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    patch_migrations(monkeypatch, MIGRATIONS)
     db = await Database.open(path)
     try:
         assert await db.schema_version() == len(MIGRATIONS)
-        async with db.read() as conn, conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'") as cur:
-            assert await cur.fetchone() is None, "the half-applied migration was not rolled back"
+        async with db.read() as conn, conn.execute("SELECT * FROM half") as cur:
+            await cur.fetchall()
+        raise AssertionError("the half-applied migration was not rolled back")
+    except (sqlite3.OperationalError, *undefined_table()) as error:
+        assert "half" in str(error)
     finally:
         await db.close()
 
@@ -299,6 +343,8 @@ async def test_window_pages_past_superseded_runs(store: Storage) -> None:
 
 
 async def test_window_reads_only_what_it_needs(store: Storage) -> None:
+    if store.db.dialect != "sqlite":
+        pytest.skip("reads SQLite's statement trace and query plans")
     repo = store.conversations
     conversation = await repo.active(ChatKey(1))
     noise = await repo.active(ChatKey(2))

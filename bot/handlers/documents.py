@@ -11,13 +11,14 @@ from telegram.ext import ContextTypes
 
 from bot.core.conversation import UserTurn
 from bot.core.documents import Cut, DocumentError, DocumentKind, Problem, document_kind
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import t
 from storage import StoredDocument
 
 from .addressing import addressed_text, quote_of
 from .chat import run_chat_turn
 from .common import chat_key, language, reply, services
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, telegram_image_fetcher
+from .media_io import chat_action, telegram_image_fetcher
 from .photos import on_other_file
 from .voice import recording
 

@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot.core.images import fit_for_model_async
 from bot.core.limits import DailyLimitReached
 from bot.core.media import parse_image_flags
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import t
 from bot.render.errors import failure_text, limit_text
 from bot.render.media import send_images
@@ -19,7 +19,7 @@ from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, command_argument, language, reply, services, thread_id_of
 from .governance import group_admins_only
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download, image_file, speak
+from .media_io import chat_action, checked_image, image_file, speak
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await message.reply_text(t(lang, "file.too_big"))
         return
     await chat_action(update, context, ChatAction.UPLOAD_PHOTO)
-    checked = await fit_for_model_async(await download(context.bot, file_id))
+    checked = await checked_image(context.bot, file_id)
     if checked is None:
         await message.reply_text(t(lang, "image.unreadable"))
         return

@@ -11,8 +11,11 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.images import fit_for_model_async
+from bot.core.images import CheckedImage, fit_for_model_async
 from bot.core.limits import DailyLimitReached
+
+# re-exported for imports that predate bot/core/sizes.py, where it is defined
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT as TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.vision import ImageFetcher
 from bot.render.errors import limit_text, speech_failure_text
 from bot.render.media import send_voice
@@ -24,9 +27,6 @@ from storage import ChatKey
 from .common import language, services, thread_id_of
 
 log = logging.getLogger(__name__)
-
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download larger files (Bot API getFile)
-
 
 async def download(bot: Bot, file_id: str) -> bytes:
     return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
@@ -43,13 +43,19 @@ def image_file(message: Message) -> tuple[str, int | None] | None:
     return None
 
 
-async def image_data_url(bot: Bot, file_id: str) -> str | None:
-    """A photo or image file as a data URL, checked and sized like every image the gateway gets.
+async def checked_image(bot: Bot, file_id: str) -> CheckedImage | None:
+    """A photo or image file, checked and sized like every image the gateway gets.
 
     None when it is not a readable image (a HEIC, a broken file).
     """
     checked = await fit_for_model_async(await download(bot, file_id))
     gc.collect(0)  # see telegram_image_fetcher
+    return checked
+
+
+async def image_data_url(bot: Bot, file_id: str) -> str | None:
+    """A photo or image file as a data URL (see `checked_image`); None when it is not a readable image."""
+    checked = await checked_image(bot, file_id)
     if checked is None:
         return None
     return f"data:{checked.mime};base64,{base64.b64encode(checked.data).decode()}"

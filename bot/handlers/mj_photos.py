@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
 from .common import command_argument, language, services, thread_id_of
 from .imagine import show_outcome
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_data_url, image_file
+from .media_io import image_data_url, image_file
 
 
 def caption_command(message: Message) -> str:

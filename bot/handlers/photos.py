@@ -8,6 +8,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import UserTurn
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
@@ -16,7 +17,7 @@ from .albums import collect
 from .chat import run_chat_turn
 from .common import language, services, thread_id_of
 from .image_commands import edit_photo
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, image_file
+from .media_io import image_file
 from .mj_photos import blend_album, caption_command, describe_photo
 from .voice import on_voice, recording
 

@@ -11,15 +11,15 @@ from telegram.ext import ContextTypes
 from bot.core.conversation import UserTurn
 from bot.core.limits import DailyLimitReached
 from bot.core.media import transcription_filename
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT, TRANSCRIBE_LIMIT
 from bot.i18n import t
 from bot.render.errors import limit_text, transcription_failure_text
 from bot.wenwen import WenwenError
-from bot.wenwen.media import TRANSCRIBE_LIMIT
 
 from .addressing import addressed_text
 from .chat import run_chat_turn
 from .common import chat_key, language, services
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, chat_action, download
+from .media_io import chat_action, download
 
 log = logging.getLogger(__name__)
 EXPAND_AFTER = 300  # longer transcripts are shown folded

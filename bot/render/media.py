@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from io import BytesIO
 
-from telegram import InputMediaPhoto
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
-from .telegram_io import TelegramText
+from bot.core.sizes import PHOTO_LIMIT
+
+from .telegram_io import Placement, TelegramText
 
 log = logging.getLogger(__name__)
 
-PHOTO_LIMIT = 10_000_000  # larger images go out as documents
 ALBUM_LIMIT = 10
 
 
@@ -34,28 +35,42 @@ async def send_images(io: TelegramText, images: tuple[bytes, ...] | list[bytes],
     """One photo, or albums of up to ten; an image Telegram refuses as a photo goes as a file."""
     photos = [image for image in images if len(image) <= PHOTO_LIMIT]
     files = [image for image in images if len(image) > PHOTO_LIMIT]
-    where = {"chat_id": io.target.chat_id, "message_thread_id": io.target.thread_id}
+    where = Placement(chat_id=io.target.chat_id, message_thread_id=io.target.thread_id)
     for start in range(0, len(photos), ALBUM_LIMIT):
         batch = photos[start : start + ALBUM_LIMIT]
         text = caption if start == 0 else None
+        if len(batch) == 1:
+            await send_photo_or_file(io.bot, batch[0], _filename(batch[0], len(files)), caption=text, where=where)
+            continue
         try:
-            if len(batch) == 1:
-                await io.bot.send_photo(photo=BytesIO(batch[0]), caption=text, **where)  # type: ignore[arg-type]
-            else:
-                media = [
-                    InputMediaPhoto(BytesIO(image), caption=text if i == 0 else None) for i, image in enumerate(batch)
-                ]
-                await io.bot.send_media_group(media=media, **where)  # type: ignore[arg-type]
+            media = [InputMediaPhoto(BytesIO(image), caption=text if i == 0 else None) for i, image in enumerate(batch)]
+            await io.bot.send_media_group(media=media, **where)
         except BadRequest as error:
             log.info("images refused as photos (%s); sending them as files", error.message)
             files.extend(batch)
     for index, image in enumerate(files):
-        await io.bot.send_document(
-            document=BytesIO(image),
-            filename=_filename(image, index),
-            caption=caption,
-            **where,  # type: ignore[arg-type]
-        )
+        await send_photo_or_file(io.bot, image, _filename(image, index), caption=caption, where=where, as_file=True)
+
+
+async def send_photo_or_file(
+    bot: Bot,
+    image: bytes,
+    filename: str,
+    *,
+    caption: str | None,
+    where: Placement,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    as_file: bool = False,
+) -> Message:
+    """The image as a photo; as a document when it is too large for one or Telegram refuses it as a photo."""
+    if not as_file and len(image) <= PHOTO_LIMIT:
+        try:
+            return await bot.send_photo(photo=BytesIO(image), caption=caption, reply_markup=reply_markup, **where)
+        except BadRequest as error:  # dimensions or format Telegram will not show as a photo
+            log.info("image refused as a photo (%s); sending it as a file", error.message)
+    return await bot.send_document(
+        document=BytesIO(image), filename=filename, caption=caption, reply_markup=reply_markup, **where
+    )
 
 
 async def send_voice(io: TelegramText, audio: bytes) -> None:

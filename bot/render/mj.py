@@ -16,11 +16,11 @@ from storage import MjButtonRow, MjTaskRow
 
 from . import callback_data
 from .keyboards import button
-from .telegram_io import clip
+from .media import send_photo_or_file
+from .telegram_io import Placement, clip
 
 log = logging.getLogger(__name__)
 
-PHOTO_LIMIT = 10_000_000  # sendPhoto refuses larger uploads; such results go out as documents
 CAPTION_LIMIT = 1024
 BUTTONS_PER_ROW = 5
 
@@ -102,16 +102,14 @@ class MjRenderer:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    def _where(self, task: MjTaskRow) -> dict[str, object]:
+    def _where(self, task: MjTaskRow) -> Placement:
         reply = ReplyParameters(task.reply_to, allow_sending_without_reply=True) if task.reply_to else None
-        return {
-            "chat_id": task.chat.chat_id,
-            "message_thread_id": task.chat.thread_id or None,
-            "reply_parameters": reply,
-        }
+        return Placement(
+            chat_id=task.chat.chat_id, message_thread_id=task.chat.thread_id or None, reply_parameters=reply
+        )
 
     async def send_progress(self, task: MjTaskRow) -> int:
-        message = await self.bot.send_message(text=progress_text(task, None), **self._where(task))  # type: ignore[arg-type]
+        message = await self.bot.send_message(text=progress_text(task, None), **self._where(task))
         return message.message_id
 
     async def update_progress(self, task: MjTaskRow, percent: int | None, preview: bytes | None) -> int | None:
@@ -122,7 +120,7 @@ class MjRenderer:
                 sent = await self.bot.send_photo(
                     photo=BytesIO(preview),
                     caption=text,
-                    **self._where(task),  # type: ignore[arg-type]
+                    **self._where(task),
                 )
             except TelegramError as error:
                 log.info("mj preview not shown: %s", error)
@@ -159,13 +157,13 @@ class MjRenderer:
             message = await self.bot.send_message(
                 text=describe_text(task, finished.describe_prompts),
                 reply_markup=keyboard,
-                **self._where(task),  # type: ignore[arg-type]
+                **self._where(task),
             )
         elif finished.image is None:
             message = await self.bot.send_message(
                 text=t(task.lang, "mj.no_image"),
                 reply_markup=keyboard,
-                **self._where(task),  # type: ignore[arg-type]
+                **self._where(task),
             )
         else:
             return await self.send_image(task, finished.image, finished.content_type, keyboard)
@@ -182,23 +180,8 @@ class MjRenderer:
     ) -> int:
         caption = clip(f"🎨 {task.final_prompt or task.prompt}", CAPTION_LIMIT)
         name = f"midjourney-{task.task_id}.{_extension(content_type)}"
-        if not as_file and len(image) <= PHOTO_LIMIT:
-            try:
-                sent = await self.bot.send_photo(
-                    photo=BytesIO(image),
-                    caption=caption,
-                    reply_markup=keyboard,
-                    **self._where(task),  # type: ignore[arg-type]
-                )
-                return sent.message_id
-            except BadRequest as error:  # dimensions or format Telegram will not show as a photo
-                log.info("result refused as a photo (%s); sending it as a file", error.message)
-        sent = await self.bot.send_document(
-            document=BytesIO(image),
-            filename=name,
-            caption=caption,
-            reply_markup=keyboard,
-            **self._where(task),  # type: ignore[arg-type]
+        sent = await send_photo_or_file(
+            self.bot, image, name, caption=caption, where=self._where(task), reply_markup=keyboard, as_file=as_file
         )
         return sent.message_id
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Required, TypedDict, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity, ReplyParameters
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -60,6 +60,14 @@ def is_not_modified(error: BadRequest) -> bool:
 def retry_seconds(error: RetryAfter) -> float:
     # `_retry_after` is always a timedelta; the public property warns about its type change.
     return float(error._retry_after.total_seconds())
+
+
+class Placement(TypedDict, total=False):
+    """Where a message goes, as the keywords of PTB's `send_*` methods (`bot.send_photo(..., **where)`)."""
+
+    chat_id: Required[int]
+    message_thread_id: int | None
+    reply_parameters: ReplyParameters | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from bot.wenwen.mj_types import MjTask
 from storage import MjStatus, MjTaskRepository, MjTaskRow
 
 from ..limits import DailyLimits
+from ..sizes import PHOTO_LIMIT
 from .buttons import DESCRIBE_PREFIX, FILE, SEED, is_upscale_result, parse_describe_prompts, usable
 from .events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
 from .service import mj_model
@@ -23,7 +24,6 @@ _RUNNING = {"IN_PROGRESS"}
 _DONE = {"SUCCESS"}
 _FAILED = {"FAILURE", "CANCEL"}
 _RESULT_LIMIT = 50_000_000
-_PREVIEW_LIMIT = 10_000_000  # Telegram's photo upload limit
 MAX_DELIVERY_ATTEMPTS = 5  # then the user is told the result could not be sent
 UNDELIVERABLE = "undeliverable:"
 FATE_UNKNOWN = "fate unknown: a restart cut the submit off"
@@ -143,7 +143,7 @@ class MjPoller:
         if not task.image_url or task.progress_is_photo or task.progress_message_id is None:
             return None
         try:
-            image, _ = await self._client.download_image(task.image_url, max_bytes=_PREVIEW_LIMIT)
+            image, _ = await self._client.download_image(task.image_url, max_bytes=PHOTO_LIMIT)
         except WenwenError as error:
             log.info("mj preview of task %s not available: %s", task.task_id, error)
             return None

@@ -17,7 +17,7 @@ from storage import MjButtonRow, MjTaskRow
 from . import callback_data
 from .keyboards import button
 from .media import send_photo_or_file
-from .telegram_io import Placement, clip
+from .telegram_io import Placement, clip, is_not_modified
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class MjRenderer:
             else:
                 await self.bot.edit_message_text(text, chat_id=task.chat.chat_id, message_id=task.progress_message_id)
         except BadRequest as error:
-            if "not modified" not in error.message.lower():
+            if not is_not_modified(error):
                 log.info("mj progress edit refused: %s", error.message)
         return None
 

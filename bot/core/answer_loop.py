@@ -24,8 +24,7 @@ from bot.wenwen import (
 from bot.wenwen.types import Citation, ServerToolActivity, ToolCall, ToolCallRequested
 
 from .answer_media import display_text
-from .events import AnswerDelta, Sources, ToolStep, TurnEvent
-from .events import ReasoningDelta as ReasoningUpdate
+from .events import AnswerDelta, ReasoningUpdate, Sources, ToolStep, TurnEvent
 from .stream_guard import until_stopped
 from .tools import ToolBudget, ToolRegistry
 

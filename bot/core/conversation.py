@@ -45,7 +45,7 @@ from .limits import DailyLimits
 from .models import calls_tools, searches_in_chat
 from .titles import TitleWriter
 from .tools import ToolBudget, ToolRegistry
-from .usage_report import UsageReport, usage_report
+from .usage_report import UsageSummary, usage_report
 from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class ConversationService:
     async def set_system_prompt(self, chat: ChatKey, prompt: str | None) -> None:
         await self._storage.settings.set_system_prompt(chat, prompt.strip() if prompt and prompt.strip() else None)
 
-    async def usage(self, user_id: int) -> UsageReport:
+    async def usage(self, user_id: int) -> UsageSummary:
         """Tokens the user spent, today and over the last 30 days, per model."""
         return await usage_report(self._storage.usage, user_id, self._limits.today())
 

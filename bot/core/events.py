@@ -47,7 +47,7 @@ class AnswerDelta:
 
 
 @dataclass(frozen=True, slots=True)
-class ReasoningDelta:
+class ReasoningUpdate:
     """New reasoning text arrived; `text` is all reasoning so far."""
 
     text: str
@@ -118,7 +118,7 @@ class AnswerImages:
 TurnEvent = (
     TurnStarted
     | AnswerDelta
-    | ReasoningDelta
+    | ReasoningUpdate
     | TurnDone
     | TurnFailed
     | ModelSwitched

@@ -18,7 +18,7 @@ class ModelUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class UsageReport:
+class UsageSummary:
     today: list[ModelUsage]
     month: list[ModelUsage]
 
@@ -33,10 +33,10 @@ def _sum(rows: list[tuple[str, int, int, int]]) -> list[ModelUsage]:
     return [ModelUsage(model, *values) for model, values in ranked]
 
 
-async def usage_report(usage: UsageRepository, user_id: int, today_date: date) -> UsageReport:
+async def usage_report(usage: UsageRepository, user_id: int, today_date: date) -> UsageSummary:
     rows = await usage.for_user(user_id, today_date, days=30)
     today = today_date.isoformat()
-    return UsageReport(
+    return UsageSummary(
         today=_sum([(r.model, r.requests, r.prompt_tokens, r.completion_tokens) for r in rows if r.day == today]),
         month=_sum([(r.model, r.requests, r.prompt_tokens, r.completion_tokens) for r in rows]),
     )

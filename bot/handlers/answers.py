@@ -15,7 +15,7 @@ from bot.core.events import (
     ImagesSkipped,
     LimitHit,
     ModelSwitched,
-    ReasoningDelta,
+    ReasoningUpdate,
     SearchUnavailable,
     Sources,
     ToolStep,
@@ -138,7 +138,7 @@ async def _show_events(
             await io.send(t(lang, "search.unavailable", model=event.model, models=models), [])
         elif isinstance(event, ImagesSkipped):
             await io.send(t(lang, "vision.unreadable", count=event.count), [])
-        elif isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):
+        elif isinstance(event, AnswerDelta | ReasoningUpdate | ToolStep | Sources):
             _note(view, event, lang)
             # rendered when painted (a few times per answer), not for every delta
             painter.push(lambda: compose(view, lang, streaming=True))
@@ -200,11 +200,11 @@ def _recorder(svc: Services, answer_id: int) -> Callable[[list[int]], Awaitable[
     return record
 
 
-def _note(view: AnswerView, event: AnswerDelta | ReasoningDelta | ToolStep | Sources, lang: str) -> None:
+def _note(view: AnswerView, event: AnswerDelta | ReasoningUpdate | ToolStep | Sources, lang: str) -> None:
     """Fold a streaming event into what the preview shows."""
     if isinstance(event, AnswerDelta):
         view.answer = event.text
-    elif isinstance(event, ReasoningDelta):
+    elif isinstance(event, ReasoningUpdate):
         view.reasoning = event.text
     elif isinstance(event, ToolStep):
         view.steps.append(step_label(lang, event.name, event.detail))

@@ -25,7 +25,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.core.events import AnswerDelta, LimitHit, ReasoningDelta, Sources, ToolStep, TurnDone, TurnEvent, TurnFailed
+from bot.core.events import AnswerDelta, LimitHit, ReasoningUpdate, Sources, ToolStep, TurnDone, TurnEvent, TurnFailed
 from bot.core.inline import inline_question
 from bot.core.turn_queue import Job
 from bot.i18n import pick_language, t
@@ -161,7 +161,7 @@ async def render_inline(
     view = AnswerView()
     try:
         async for event in events:
-            if isinstance(event, AnswerDelta | ReasoningDelta | ToolStep | Sources):
+            if isinstance(event, AnswerDelta | ReasoningUpdate | ToolStep | Sources):
                 _note(view, event, lang)
                 stream.push(lambda: compose(view, lang, streaming=True))
             elif isinstance(event, TurnDone):

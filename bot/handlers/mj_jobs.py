@@ -9,7 +9,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
-from bot.render.mj import MjRenderer, failure_text
+from bot.render.mj import MjRenderer, mj_failure_text
 from bot.wiring import services_of
 
 from .imagine import ask_for_prompt
@@ -50,7 +50,7 @@ async def _show_chat_events(
                 timeout_minutes = max(1, round(svc.settings.mj_task_timeout / 60))
                 await context.bot.send_message(
                     event.task.chat.chat_id,
-                    failure_text(event, timeout_minutes),
+                    mj_failure_text(event, timeout_minutes),
                     message_thread_id=event.task.chat.thread_id or None,
                 )
         except TelegramError as error:  # one chat refusing must not stop the others' results

@@ -86,7 +86,7 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
     return text
 
 
-def failure_text(failed: MjFailed, timeout_minutes: int) -> str:
+def mj_failure_text(failed: MjFailed, timeout_minutes: int) -> str:
     if failed.timed_out:
         return t(failed.task.lang, "mj.timeout", minutes=timeout_minutes)
     if failed.fate_unknown:

@@ -15,6 +15,7 @@ from .handlers.balance import CHECK_INTERVAL, low_balance_job
 from .handlers.history import EMBEDDING_INTERVAL, embedding_job
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
+from .handlers.video import video_tick
 from .health import start_health_server, stop_health_server
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
@@ -77,6 +78,9 @@ async def _post_init(app: Application) -> None:
     resumed = await services.mj_poller.recover()
     if resumed:
         log.info("resuming %d unfinished Midjourney task(s)", resumed)
+    videos = await services.video.engine.recover()
+    if videos:
+        log.info("resuming %d unfinished video task(s)", videos)
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
@@ -87,6 +91,9 @@ async def _post_init(app: Application) -> None:
         app.job_queue.run_repeating(embedding_job, interval=EMBEDDING_INTERVAL, first=EMBEDDING_INTERVAL, name="embed")
     app.job_queue.run_repeating(
         poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
+    )
+    app.job_queue.run_repeating(
+        video_tick, interval=settings.video_poll_interval, first=settings.video_poll_interval, name="video-poll"
     )
 
 

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     tts_voice: str = "alloy"
     image_model: str = "dall-e-3"
     image_edit_model: str = "gpt-image-1"
+    video_model: str = "sora-2"  # /video without --model
+    video_poll_interval: float = Field(default=5.0, gt=0)
+    video_task_timeout: float = Field(default=1800.0, gt=0)
     document_max_tokens: int = Field(default=30000, ge=256)  # text read from one document (estimated tokens)
 
     # --- chat formats, tools ---

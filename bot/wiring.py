@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage import ChatKey, DayTotals, Storage
+from storage.tasks import TaskRepository
 
 from .config import Settings
 from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
@@ -20,16 +21,19 @@ from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
+from .core.tasks.engine import TaskEngine
 from .core.titles import TitleWriter
 from .core.tools import CurrentTime, GenerateImage, ToolRegistry
 from .core.turn_queue import ChatTurnQueue
 from .core.turns import TurnRegistry
+from .core.video.service import VideoKind, VideoService
 from .metrics import Metrics
 from .wenwen import WenwenClient
 from .wenwen.balance import BalanceClient
 from .wenwen.embeddings import EmbeddingsClient
 from .wenwen.media import MediaClient
 from .wenwen.mj import MidjourneyClient
+from .wenwen.video import VideoClient
 
 SERVICES_KEY = "services"
 
@@ -49,6 +53,7 @@ class Services:
     limits: DailyLimits
     balance: BalanceWatch
     history: HistoryService  # /history, /export, /find and the conversation titles
+    video: VideoService  # /video, on the task engine
     languages: dict[ChatKey, str] = field(default_factory=dict)  # chats with a language set in /settings
     turn_queue: ChatTurnQueue = field(default_factory=ChatTurnQueue)
     strangers: StrangerReplies = field(default_factory=StrangerReplies)
@@ -133,6 +138,7 @@ class Services:
                 titles,
                 MeaningIndex(EmbeddingsClient(wenwen.http), storage.embeddings, limits, settings.embedding_model),
             ),
+            _video_service(settings, wenwen, storage, catalog, limits),
             metrics=metrics,
         )
         services.languages.update(await storage.settings.languages())
@@ -143,6 +149,19 @@ class Services:
         await self.history.titles.close()  # titles being written are cancelled before their client closes
         await self.wenwen.aclose()
         await self.storage.close()
+
+
+def _video_service(
+    settings: Settings, wenwen: WenwenClient, storage: Storage, catalog: ModelCatalog, limits: DailyLimits
+) -> VideoService:
+    engine = TaskEngine(
+        VideoKind(VideoClient(wenwen.http)),
+        TaskRepository(storage.db),
+        timeout=settings.video_task_timeout,
+        progress_interval=settings.mj_progress_interval,  # progress is throttled like Midjourney's
+        limits=limits,
+    )
+    return VideoService(engine, catalog, settings.video_model)
 
 
 def services_of(bot_data: dict[str, Any]) -> Services:

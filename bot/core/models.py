@@ -80,6 +80,11 @@ class ModelCatalog:
             if is_chat_model(m) and ("openai-response" in (m.supported_endpoint_types or []) or searches_in_chat(m.id))
         )
 
+    async def video_models(self) -> list[str]:
+        """Models the gateway serves for video (`supported_endpoint_types` containing `openai-video`)."""
+        await self._refresh()
+        return sorted(m.id for m in self._models if "openai-video" in (m.supported_endpoint_types or []))
+
     async def endpoint_types(self, model: str) -> set[str]:
         """The formats the gateway says it serves the model in (empty when it does not say)."""
         await self._refresh()

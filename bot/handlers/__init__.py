@@ -32,6 +32,7 @@ from . import (
     recovery,
     settings_menu,
     usage,
+    video,
     voice,
 )
 from .access import gate
@@ -54,6 +55,7 @@ COMMANDS = (
     "describe",
     "seed",
     "image",
+    "video",
     "tts",
     "voice",
     "settings",
@@ -90,6 +92,7 @@ def register(app: Application) -> None:
         "blend": mj_photos.blend_command,
         "image": image_commands.image,
         "edit": image_commands.edit_command,
+        "video": video.video_command,
         "tts": image_commands.tts,
         "voice": image_commands.voice,
         "settings": settings_menu.settings_command,
@@ -110,6 +113,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.Document.ALL, documents.on_document))
     app.add_handler(CallbackQueryHandler(buttons.stop_button, pattern=callback_data.STOP_PATTERN))
     app.add_handler(CallbackQueryHandler(imagine.mj_button, pattern=callback_data.MJ_PATTERN))
+    app.add_handler(CallbackQueryHandler(video.again_button, pattern=callback_data.VIDEO_PATTERN))
     app.add_handler(CallbackQueryHandler(settings_menu.settings_button, pattern=callback_data.SETTINGS_PATTERN))
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=callback_data.MODEL_PATTERN))
     app.add_handler(CallbackQueryHandler(recovery.retry_button, pattern=callback_data.RETRY_PATTERN))

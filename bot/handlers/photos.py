@@ -19,6 +19,7 @@ from .common import language, services, thread_id_of
 from .image_commands import edit_photo
 from .media_io import image_file
 from .mj_photos import blend_album, caption_command, describe_photo
+from .video import video_photos
 from .voice import on_voice, recording
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(language(update, context), "mj.blend_usage"))
     elif command == "/edit":
         await edit_photo(update, context)
+    elif command == "/video":
+        await video_photos(context, [message])
     else:
         await _vision_turn(update, context, [message])
 
@@ -47,6 +50,9 @@ async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message])
     captioned = next((m for m in parts if m.caption), parts[0])
     if caption_command(captioned) == "/blend":
         await blend_album(context, parts)
+        return
+    if caption_command(captioned) == "/video":
+        await video_photos(context, parts)
         return
     update = Update(update_id=0, message=captioned)  # the album answers as the captioned part
     await _vision_turn(update, context, parts[:ALBUM_MAX])

@@ -115,3 +115,17 @@ def parse_history(data: str) -> HistoryPress | None:
     if value is None or name is None or (name == "page" and value >= MAX_HISTORY_PAGE):
         return None
     return HistoryPress(name, value)
+
+
+# 🔁 under a video: `vid:<task row id>` makes it again with the same prompt and options
+VIDEO_PREFIX = "vid:"
+VIDEO_PATTERN = rf"^{VIDEO_PREFIX}"
+
+
+def video_again(task_id: int) -> str:
+    return f"{VIDEO_PREFIX}{task_id}"
+
+
+def parse_video(data: str) -> int | None:
+    """The task row id of `vid:<id>`."""
+    return _id(data.removeprefix(VIDEO_PREFIX)) if data.startswith(VIDEO_PREFIX) else None

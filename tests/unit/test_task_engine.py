@@ -33,7 +33,7 @@ class ScriptedKind:
     def model_of(self, payload: dict[str, Any]) -> str:
         return str(payload.get("model", "m"))
 
-    async def submit(self, task: TaskRow) -> str:
+    async def submit(self, task: TaskRow, inputs: Any) -> str:
         self.submits.append(task.payload)
         self.submitting.set()
         if self.hang is not None:

@@ -80,8 +80,11 @@ class TaskKind(Protocol):
         """The model name a task with this payload is counted under for the daily limits."""
         ...
 
-    async def submit(self, task: TaskRow) -> str:
-        """Start the job once; the gateway's id. Raises WenwenError when refused."""
+    async def submit(self, task: TaskRow, inputs: Any) -> str:
+        """Start the job once; the gateway's id. Raises WenwenError when refused.
+
+        `inputs` is what `start` was given beside the payload (uploads): held in memory only, since a
+        submit is never made again after a restart."""
         ...
 
     async def poll(self, tasks: list[TaskRow]) -> dict[int, Remote]:
@@ -114,7 +117,14 @@ class TaskEngine:
         return self._timeout
 
     async def start(
-        self, chat: ChatKey, user_id: int, lang: str, payload: dict[str, Any], *, reply_to: int | None = None
+        self,
+        chat: ChatKey,
+        user_id: int,
+        lang: str,
+        payload: dict[str, Any],
+        *,
+        reply_to: int | None = None,
+        inputs: Any = None,
     ) -> TaskOutcome:
         """Charge, row, then one submit: after a crash the row shows the call may have gone out."""
         model = self.kind.model_of(payload)
@@ -126,7 +136,7 @@ class TaskEngine:
         task = await self._tasks.get(row_id)
         assert task is not None
         try:
-            gateway_id = await self.kind.submit(task)
+            gateway_id = await self.kind.submit(task, inputs)
         except WenwenError as error:
             if self._limits is not None:  # refused: nothing was made
                 await self._limits.give_back(user_id, model, images=1)

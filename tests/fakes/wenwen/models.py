@@ -59,6 +59,10 @@ _DEFAULTS: list[tuple[str, str, list[str]]] = [
     ("gpt-4.1", "openai", ["openai", "openai-response"]),
     ("o4-mini", "openai", ["openai", "openai-response"]),
     ("claude-sonnet-4-20250514", "anthropic", ["anthropic", "openai"]),
+    # Video: listed with openai-video (POST /v1/videos); kling-v1 as an older build lists it, without (generic style)
+    ("sora-2", "openai", ["openai-video"]),
+    ("veo-3.1", "google", ["openai-video"]),
+    ("kling-v1", "kling", ["openai"]),
 ]
 
 DEFAULT_MODELS: list[dict[str, Any]] = [

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from . import audio, billing, chat, embeddings, images, messages, mj, responses
+from . import audio, billing, chat, embeddings, images, messages, mj, responses, video
 from . import models as models_routes
 from .audio import AudioMixin
 from .billing import BillingMixin
@@ -40,6 +40,7 @@ from .format_sse import Reply
 from .images import ImagesMixin
 from .mj import MidjourneyMixin
 from .recording import BODY_KEY, RECORDED_KEY, REQUEST_ID_KEY, Headers, RecordedRequest, maybe_json
+from .video import VideoMixin
 
 MAX_REQUEST_BODY = 32 << 20  # MAX_REQUEST_BODY_MB default 32
 PUBLIC_ATTR = "_wenwen_public"
@@ -64,7 +65,7 @@ def _strip_bearer(value: str) -> str:
     return value
 
 
-class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMixin):
+class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMixin, VideoMixin):
     ROUTE_MODULES: tuple[RouteModule, ...] = (
         models_routes,
         chat,
@@ -75,6 +76,7 @@ class FakeWenwen(MidjourneyMixin, AudioMixin, ImagesMixin, ChaosMixin, BillingMi
         messages,
         billing,
         embeddings,
+        video,
     )
 
     def __init__(self, api_key: str = "sk-test-wenwen-key", models: list[dict[str, Any]] | None = None) -> None:

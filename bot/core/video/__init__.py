@@ -1,0 +1,1 @@
+"""Video generation on the task engine: /video, image to video, first and last frame."""

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from typing import Unpack
 
 import httpx
 from httpx_sse import EventSource
 
-from .errors import WenwenError, WenwenStreamError, WenwenTruncatedError, error_from_stream_object
+from .errors import WenwenStreamError, WenwenTruncatedError, error_from_stream_object
 from .formats import request_for
-from .http import REQUEST_ID_HEADER, GatewayHttp
+from .http import REQUEST_ID_HEADER, GatewayHttp, GatewayOptions
 from .types import (
     ChatCompletion,
     ChatRequest,
@@ -31,28 +31,8 @@ log = logging.getLogger(__name__)
 class WenwenClient:
     """Chat endpoints of the gateway. `http` (the shared transport) serves the other endpoint families."""
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
-        retries: int = 2,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        on_error: Callable[[WenwenError], None] | None = None,
-    ) -> None:
-        self.http = GatewayHttp(
-            base_url,
-            api_key,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retries=retries,
-            transport=transport,
-            sleep=sleep,
-            on_error=on_error,
-        )
+    def __init__(self, base_url: str, api_key: str, **options: Unpack[GatewayOptions]) -> None:
+        self.http = GatewayHttp(base_url, api_key, **options)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 
@@ -24,6 +24,17 @@ BACKOFF = (0.5, 1.5, 3.0, 5.0, 5.0)
 RETRY_BUDGET = 10.0
 # Errors raised before the request could have reached the gateway: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class GatewayOptions(TypedDict, total=False):
+    """`GatewayHttp`'s keyword options, for the clients that make one."""
+
+    connect_timeout: float
+    read_timeout: float
+    retries: int
+    transport: httpx.AsyncBaseTransport | None
+    sleep: Callable[[float], Awaitable[None]]
+    on_error: Callable[[WenwenError], None] | None
 
 
 class GatewayHttp:

@@ -24,7 +24,7 @@ from bot.core.video.service import NOT_YOURS, options_of
 from bot.i18n import pick_language, t
 from bot.render import callback_data
 from bot.render.errors import limit_text
-from bot.render.video import VideoRenderer, failure_text, refusal_text
+from bot.render.video import VideoRenderer, video_failure_text, video_refusal_text
 from bot.wenwen import WenwenError
 from bot.wenwen.video import VideoImage
 from bot.wiring import services_of
@@ -131,7 +131,7 @@ async def _show_outcome(
     elif isinstance(outcome, TaskLimited):
         await message.reply_text(limit_text(lang, outcome.reached), do_quote=True)
     else:
-        await message.reply_text(refusal_text(lang, outcome, model), do_quote=True)
+        await message.reply_text(video_refusal_text(lang, outcome, model), do_quote=True)
 
 
 async def again_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,7 +148,7 @@ async def again_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     found = await svc.video.for_again(row_id, user.id, svc.access.is_admin(user.id))
     if isinstance(found, TaskRefused):
-        await query.answer(refusal_text(lang, found)[:200], show_alert=found.kind == NOT_YOURS)
+        await query.answer(video_refusal_text(lang, found)[:200], show_alert=found.kind == NOT_YOURS)
         return
     await query.answer(t(lang, "video.again_started"))  # at once: queries expire in seconds
     file_ids = tuple(str(file_id) for file_id in found.payload.get("images", []))
@@ -179,7 +179,7 @@ async def _show_chat_events(
                 await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
                 await context.bot.send_message(
                     event.task.chat.chat_id,
-                    failure_text(event, max(1, round(engine.timeout / 60))),
+                    video_failure_text(event, max(1, round(engine.timeout / 60))),
                     message_thread_id=event.task.chat.thread_id or None,
                 )
         except TelegramError as error:  # one chat refusing must not stop the others' results

@@ -17,16 +17,15 @@ from storage.tasks import TaskRow
 from . import callback_data
 from .errors import error_text
 from .keyboards import button
-from .mj import bar
+from .mj import CAPTION_LIMIT, bar
 from .telegram_io import clip
 
 log = logging.getLogger(__name__)
 
 VIDEO_LIMIT = 50_000_000  # Telegram's sendVideo limit for bots; larger videos go out as documents
-CAPTION_LIMIT = 1024
 
 
-def progress_text(task: TaskRow, percent: int | None) -> str:
+def video_progress_text(task: TaskRow, percent: int | None) -> str:
     prompt = clip(str(task.payload.get("prompt", "")), 300)
     value = task.progress if percent is None else percent
     if value == 0 and task.state.value in ("submitting", "submitted"):
@@ -38,7 +37,7 @@ def again_keyboard(task: TaskRow) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t(task.lang, "video.again"), callback_data.video_again(task.id))]])
 
 
-def refusal_text(lang: str, refused: TaskRefused, model: str = "") -> str:
+def video_refusal_text(lang: str, refused: TaskRefused, model: str = "") -> str:
     """A submit or 🔁 that did nothing, in the user's language, with what to do next."""
     if refused.kind == FIRST_LAST_UNSUPPORTED:
         return t(lang, "video.first_last_unsupported", model=refused.message or model)
@@ -57,7 +56,7 @@ def refusal_text(lang: str, refused: TaskRefused, model: str = "") -> str:
     return error_text(lang, kind, refused.message, model=model, request_id=refused.request_id)
 
 
-def failure_text(failed: TaskFailed, timeout_minutes: int) -> str:
+def video_failure_text(failed: TaskFailed, timeout_minutes: int) -> str:
     lang = failed.task.lang
     if failed.timed_out:
         return t(lang, "video.timeout", minutes=timeout_minutes)
@@ -80,7 +79,7 @@ class VideoRenderer:
         return {"chat_id": task.chat.chat_id, "message_thread_id": thread, "reply_parameters": reply}
 
     async def send_progress(self, task: TaskRow) -> int:
-        message = await self.bot.send_message(text=progress_text(task, None), **self._where(task))  # type: ignore[arg-type]
+        message = await self.bot.send_message(text=video_progress_text(task, None), **self._where(task))  # type: ignore[arg-type]
         return message.message_id
 
     async def update_progress(self, task: TaskRow, percent: int) -> None:
@@ -88,7 +87,7 @@ class VideoRenderer:
             return
         try:
             await self.bot.edit_message_text(
-                progress_text(task, percent), chat_id=task.chat.chat_id, message_id=task.progress_message_id
+                video_progress_text(task, percent), chat_id=task.chat.chat_id, message_id=task.progress_message_id
             )
         except BadRequest as error:
             if "not modified" not in error.message.lower():

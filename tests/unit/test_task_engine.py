@@ -15,6 +15,7 @@ from bot.core.tasks.events import TaskFailed, TaskFinished, TaskLimited, TaskPro
 from bot.wenwen import WenwenError
 from storage import ChatKey, DayTotals, Storage
 from storage.tasks import TaskRepository, TaskRow, TaskState
+from tests.postgres import BACKENDS, fresh_schema
 
 CHAT = ChatKey(1001)
 
@@ -50,9 +51,19 @@ class ScriptedKind:
         return Fetched(b"result-of-" + (task.gateway_id or "").encode(), "video/mp4")
 
 
+@pytest.fixture(params=BACKENDS)
+async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """A SQLite path, or a PostgreSQL URL with an empty schema of its own (skipped when none can be had)."""
+    if request.param == "sqlite":
+        yield tmp_path / "db.sqlite3"
+        return
+    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(tmp_path / "db.sqlite3")
+async def storage(target: Path | str) -> AsyncIterator[Storage]:
+    store = await Storage.open(target)
     yield store
     await store.close()
 

@@ -24,7 +24,7 @@ from bot.wenwen import (
 from bot.wenwen.types import Citation, ServerToolActivity, ToolCall, ToolCallRequested
 
 from .answer_media import display_text
-from .events import AnswerDelta, ReasoningUpdate, Sources, ToolStep, TurnEvent
+from .events import AnswerDelta, ReasoningUpdate, Sources, ToolStep, TurnDone, TurnEvent
 from .stream_guard import until_stopped
 from .tools import ToolBudget, ToolRegistry
 
@@ -43,6 +43,20 @@ class Progress:
     sources: list[tuple[str, str]] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
     first_text_at: float | None = None  # time.monotonic() of the first answer text (latency metrics)
+
+    def done(self, text: str, model: str, answer_id: int, partial: bool) -> TurnDone:
+        """The `TurnDone` of this answer, with `text` (the stored form) as its text."""
+        return TurnDone(
+            text,
+            model,
+            answer_id,
+            partial,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.reasoning,
+            tuple(self.steps),
+            tuple(self.sources),
+        )
 
 
 async def stream_answer(

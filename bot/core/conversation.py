@@ -324,17 +324,7 @@ class ConversationService:
             yield TurnFailed(ErrorKind.EMPTY_ANSWER, "the model returned an empty answer", model, answer_id=answer_row)
             return
         shown = await self._media.collect(progress.text)
-        yield TurnDone(
-            shown.text,
-            model,
-            answer_row,
-            stopped,
-            progress.prompt_tokens,
-            progress.completion_tokens,
-            progress.reasoning,
-            tuple(progress.steps),
-            tuple(progress.sources),
-        )
+        yield progress.done(shown.text, model, answer_row, stopped)
         pictures = [image for image in progress.images if await inspect_image_async(image) is not None]
         if pictures or shown.images:
             yield AnswerImages((*pictures, *shown.images))

@@ -84,17 +84,7 @@ async def answer_once(
         else:
             yield TurnFailed(ErrorKind.EMPTY_ANSWER, "the model returned an empty answer", model)
         return
-    yield TurnDone(
-        text,
-        model,
-        NO_ANSWER_ROW,
-        stopped,
-        progress.prompt_tokens,
-        progress.completion_tokens,
-        progress.reasoning,
-        tuple(progress.steps),
-        tuple(progress.sources),
-    )
+    yield progress.done(text, model, NO_ANSWER_ROW, stopped)
 
 
 @dataclass(frozen=True, slots=True)

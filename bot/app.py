@@ -123,7 +123,7 @@ async def register_commands(app: Application) -> None:
     """The command menu in English (default) and Chinese, for private chats and groups."""
     try:
         for lang in LANGUAGES:
-            commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in COMMANDS if name != "start"]
+            commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in COMMANDS]
             code = None if lang == "en" else lang
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
                 await app.bot.set_my_commands(commands, scope=scope, language_code=code)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -39,28 +44,51 @@ from .access import gate
 from .chat import on_text
 from .errors import on_error
 
-COMMANDS = (
-    "start",
-    "help",
-    "new",
-    "history",
-    "export",
-    "find",
-    "model",
-    "system",
-    "stop",
-    "retry",
-    "imagine",
-    "blend",
-    "describe",
-    "seed",
-    "image",
-    "video",
-    "tts",
-    "voice",
-    "settings",
-    "usage",
+CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """`/name` runs `callback`; `menu` puts it in Telegram's command menu."""
+
+    name: str
+    callback: CommandCallback
+    menu: bool = True
+
+
+# Every command: its handler, and whether it is in Telegram's command menu (`bot/app.py:register_commands`;
+# a menu command needs a `cmd.<name>` string in both languages). The menu shows them in this order.
+COMMAND_TABLE: tuple[Command, ...] = (
+    Command("start", commands.start, menu=False),
+    Command("help", commands.help_command),
+    Command("new", commands.new),
+    Command("history", history.history_command),
+    Command("export", history.export_command),
+    Command("find", history.find_command),
+    Command("model", model.model_command),
+    Command("system", commands.system),
+    Command("stop", commands.stop),
+    Command("retry", commands.retry),
+    Command("imagine", imagine.imagine),
+    Command("blend", mj_photos.blend_command),
+    Command("describe", mj_photos.describe_command),
+    Command("seed", imagine.seed),
+    Command("image", image_commands.image),
+    Command("edit", image_commands.edit_command, menu=False),  # belongs in a photo's caption
+    Command("video", video.video_command),
+    Command("tts", image_commands.tts),
+    Command("voice", image_commands.voice),
+    Command("settings", settings_menu.settings_command),
+    Command("usage", usage.usage),
+    # for admins: not in the menu
+    Command("stats", usage.stats, menu=False),
+    Command("allow", admin.allow, menu=False),
+    Command("deny", admin.deny, menu=False),
+    Command("users", admin.users, menu=False),
+    Command("limit", admin.limit, menu=False),
+    Command("balance", balance.balance, menu=False),
 )
+COMMANDS = tuple(command.name for command in COMMAND_TABLE if command.menu)  # the menu, in order
 
 
 # Edits of old messages are not new questions.
@@ -75,37 +103,8 @@ def register(app: Application) -> None:
     app.add_handler(
         MessageHandler(NEW_MESSAGES & filters.REPLY & filters.TEXT & ~filters.COMMAND, imagine.prompt_reply), group=-1
     )
-    command_handlers = {
-        "start": commands.start,
-        "help": commands.help_command,
-        "new": commands.new,
-        "history": history.history_command,
-        "export": history.export_command,
-        "find": history.find_command,
-        "model": model.model_command,
-        "system": commands.system,
-        "stop": commands.stop,
-        "retry": commands.retry,
-        "imagine": imagine.imagine,
-        "seed": imagine.seed,
-        "describe": mj_photos.describe_command,
-        "blend": mj_photos.blend_command,
-        "image": image_commands.image,
-        "edit": image_commands.edit_command,
-        "video": video.video_command,
-        "tts": image_commands.tts,
-        "voice": image_commands.voice,
-        "settings": settings_menu.settings_command,
-        "usage": usage.usage,
-        "stats": usage.stats,
-        "allow": admin.allow,
-        "deny": admin.deny,
-        "users": admin.users,
-        "limit": admin.limit,
-        "balance": balance.balance,
-    }
-    for name, callback in command_handlers.items():
-        app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
+    for command in COMMAND_TABLE:
+        app.add_handler(CommandHandler(command.name, command.callback, filters=NEW_MESSAGES))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.COMMAND, commands.unknown_command))
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(NEW_MESSAGES & (filters.PHOTO | filters.Document.IMAGE), photos.on_photo))

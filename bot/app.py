@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
@@ -84,7 +85,8 @@ async def _post_init(app: Application) -> None:
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
-    app.job_queue.run_once(recover_job, RECOVERY_DELAY, name="recover-answers")
+    # data: when this process began taking updates; what it wrote since is its own live work, not a crash's
+    app.job_queue.run_once(recover_job, RECOVERY_DELAY, data=time.time(), name="recover-answers")
     if settings.low_balance_usd is not None:
         app.job_queue.run_repeating(low_balance_job, interval=CHECK_INTERVAL, first=60, name="low-balance")
     if settings.embedding_model:

@@ -48,8 +48,14 @@ class RecoveryStep:
     failed: bool = False  # RESEND of an answer that had failed: only the error is left to say
 
 
-async def plan_recovery(storage: Storage, default_lang: str = "en", now: float | None = None) -> list[RecoveryStep]:
-    """What to do for each unfinished question, already recorded in the database."""
+async def plan_recovery(
+    storage: Storage, default_lang: str = "en", now: float | None = None, *, started: float | None = None
+) -> list[RecoveryStep]:
+    """What to do for each unfinished question, already recorded in the database.
+
+    `started`: when this process began taking updates. A conversation whose last message is newer is this
+    process's own live turn (a question just asked, an answer being written), never a crash's leftover.
+    """
     now = time.time() if now is None else now
     conversations = storage.conversations
     closed = await conversations.close_pending(before=now - RECOVERY_WINDOW)
@@ -57,6 +63,8 @@ async def plan_recovery(storage: Storage, default_lang: str = "en", now: float |
         log.info("%d answer(s) cut off more than an hour ago were closed", closed)
     steps: list[RecoveryStep] = []
     for unfinished in await conversations.unfinished(since=now - RECOVERY_WINDOW):
+        if started is not None and unfinished.last.created_at >= started:
+            continue
         step = await _decide(storage, unfinished, default_lang, now)
         if step is not None:
             steps.append(step)

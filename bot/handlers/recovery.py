@@ -26,7 +26,8 @@ async def recover_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs once, in the background, right after start-up."""
     application = context.application
     svc = services_of(application.bot_data)
-    steps = await plan_recovery(svc.storage)
+    started = context.job.data if context.job is not None and isinstance(context.job.data, float) else None
+    steps = await plan_recovery(svc.storage, started=started)
     if steps:
         log.info("recovering %d unfinished answer(s) after a restart", len(steps))
     for step in steps:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ADMIN, ALICE, BOB, RunningBot
+from tests.postgres import BACKENDS
+
+# the representative end-to-end slice that runs on PostgreSQL too (tests/postgres.py)
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 FORUM = -1001234567890
 

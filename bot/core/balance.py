@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.wenwen.balance import BalanceClient, KeyBalance
+from bot.wenwen.balance import BalanceClient
+from bot.wenwen.balance import BalanceNotOffered as BalanceNotOffered  # re-exported for handlers
+from bot.wenwen.balance import KeyBalance as KeyBalance  # re-exported for handlers
 from storage import BotStateRepository
 
 QUOTA_PER_USD = 500_000  # new-api's default rate, used only when the billing routes do not say USD

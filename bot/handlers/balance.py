@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.core.balance import BalanceNotOffered, KeyBalance
+from bot.core.errors import WenwenError
 from bot.i18n import t
 from bot.render.errors import failure_text
-from bot.wenwen import WenwenError
-from bot.wenwen.balance import BalanceNotOffered, KeyBalance
 from bot.wiring import services_of
 from storage import ChatKey
 

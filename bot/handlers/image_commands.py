@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
+from bot.core.errors import ErrorKind, WenwenError
 from bot.core.limits import DailyLimitReached
 from bot.core.media import parse_image_flags
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
@@ -15,7 +16,6 @@ from bot.i18n import t
 from bot.render.errors import failure_text, limit_text
 from bot.render.media import send_images
 from bot.render.telegram_io import Target, TelegramText
-from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, command_argument, language, reply, services, thread_id_of
 from .governance import group_admins_only

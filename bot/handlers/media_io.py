@@ -11,6 +11,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core.errors import WenwenError
 from bot.core.images import CheckedImage, fit_for_model_async
 from bot.core.limits import DailyLimitReached
 
@@ -20,7 +21,6 @@ from bot.core.vision import ImageFetcher
 from bot.render.errors import limit_text, speech_failure_text
 from bot.render.media import send_voice
 from bot.render.telegram_io import Target, TelegramText
-from bot.wenwen import WenwenError
 from bot.wiring import Services
 from storage import ChatKey
 

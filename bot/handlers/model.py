@@ -7,11 +7,11 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.core.errors import ErrorKind, WenwenError
 from bot.i18n import t
 from bot.render import callback_data
 from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
 from bot.render.telegram_io import clip
-from bot.wenwen import ErrorKind, WenwenError
 
 from .common import chat_key, command_argument, edit_pressed, language, reply, services, text_for
 from .governance import group_admins_only

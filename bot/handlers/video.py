@@ -9,6 +9,7 @@ from telegram import Bot, Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core.errors import WenwenError
 from bot.core.tasks.events import (
     TaskEvent,
     TaskFailed,
@@ -20,13 +21,11 @@ from bot.core.tasks.events import (
     TaskStarted,
 )
 from bot.core.video.options import BadVideoOption, VideoOptions, parse_options
-from bot.core.video.service import NOT_YOURS, options_of
+from bot.core.video.service import NOT_YOURS, VideoImage, options_of
 from bot.i18n import pick_language, t
 from bot.render import callback_data
 from bot.render.errors import limit_text
 from bot.render.video import VideoRenderer, video_failure_text, video_refusal_text
-from bot.wenwen import WenwenError
-from bot.wenwen.video import VideoImage
 from bot.wiring import services_of
 from storage import ChatKey
 

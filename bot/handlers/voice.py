@@ -9,12 +9,12 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot.core.conversation import UserTurn
+from bot.core.errors import WenwenError
 from bot.core.limits import DailyLimitReached
 from bot.core.media import transcription_filename
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT, TRANSCRIBE_LIMIT
 from bot.i18n import t
 from bot.render.errors import limit_text, transcription_failure_text
-from bot.wenwen import WenwenError
 
 from .addressing import addressed_text
 from .chat import run_chat_turn

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.core.errors import ErrorKind, WenwenError
 from bot.core.events import TurnFailed
 from bot.core.limits import LimitReached
 from bot.i18n import MESSAGES, t
-from bot.wenwen import ErrorKind, WenwenError
 
 
 def error_text(lang: str, kind: ErrorKind, message: str, *, model: str = "", request_id: str | None = None) -> str:

@@ -8,10 +8,10 @@ from io import BytesIO
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
+from bot.core.errors import ErrorKind
 from bot.core.mj.events import MjFailed, MjFinished, MjRefused
 from bot.core.mj.service import ALREADY_PRESSED, NOT_WAITING, NOT_YOURS, UNKNOWN_BUTTON
 from bot.i18n import MESSAGES, t
-from bot.wenwen import ErrorKind
 from storage import MjButtonRow, MjTaskRow
 
 from . import callback_data

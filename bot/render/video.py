@@ -8,10 +8,10 @@ from io import BytesIO
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
+from bot.core.errors import ErrorKind
 from bot.core.tasks.events import TaskFailed, TaskFinished, TaskRefused
 from bot.core.video.service import FIRST_LAST_UNSUPPORTED, NOT_YOURS, UNKNOWN_TASK
 from bot.i18n import t
-from bot.wenwen import ErrorKind
 from storage.tasks import TaskRow
 
 from . import callback_data

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from bot.wenwen import ErrorKind, WenwenError
-from bot.wenwen.video import VideoClient, VideoImage, VideoRequest, VideoState, VideoStatus, VideoStyle
+from bot.wenwen.video import VideoClient, VideoRequest, VideoState, VideoStatus, VideoStyle
+from bot.wenwen.video import VideoImage as VideoImage  # re-exported for handlers
 from storage import ChatKey
 from storage.tasks import TaskRow
 

@@ -16,7 +16,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
-RUN pip install . && rm -rf /app/build
+# asyncpg for DATABASE_URL=postgresql://… (SQLite at DATABASE_PATH needs nothing more)
+RUN pip install '.[postgres]' && rm -rf /app/build
 
 USER bot
 WORKDIR /home/bot

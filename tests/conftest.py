@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from bot import app as bot_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import API_KEY, TOKEN, RunningBot, make_settings
-from tests.postgres import fresh_schema, local_server, unavailable
+from tests.postgres import fresh_schema, local_server, reachable, unavailable
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -63,10 +65,15 @@ def db_path(tmp_path: Path) -> Path:
 def postgres_admin_url() -> Iterator[str]:
     """A PostgreSQL server for the session (tests/postgres.py): WENWEN_TEST_POSTGRES_URL's, or one started here."""
     try:
-        import asyncpg  # type: ignore[import-untyped]  # noqa: F401
+        import asyncpg  # type: ignore[import-untyped]
     except ImportError:
         unavailable("asyncpg is not installed (pip install -e '.[postgres]')")
     if url := os.environ.get("WENWEN_TEST_POSTGRES_URL"):
+        try:
+            with ThreadPoolExecutor(1) as thread:  # asked for from inside a running loop: a loop of its own
+                thread.submit(asyncio.run, reachable(url)).result()
+        except (OSError, asyncpg.PostgresError) as error:
+            unavailable(f"WENWEN_TEST_POSTGRES_URL does not answer: {type(error).__name__}")
         yield url
         return
     with local_server() as url:

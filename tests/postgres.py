@@ -91,10 +91,14 @@ def with_schema(admin_url: str, schema: str) -> str:
     return f"{admin_url}{joiner}search_path={schema}"
 
 
+async def reachable(admin_url: str) -> None:
+    await _admin(admin_url, "SELECT 1")
+
+
 async def _admin(admin_url: str, statement: str) -> None:
     import asyncpg  # type: ignore[import-untyped]
 
-    connection = await asyncpg.connect(admin_url)
+    connection = await asyncpg.connect(admin_url, timeout=10)
     try:
         await connection.execute(statement)
     finally:

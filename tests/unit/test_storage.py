@@ -342,9 +342,16 @@ async def test_window_pages_past_superseded_runs(store: Storage) -> None:
     assert [m.content for m in await repo.window(conversation, 1000)] == ["keep-oldest", "keep-newest"]
 
 
-async def test_window_reads_only_what_it_needs(store: Storage) -> None:
-    if store.db.dialect != "sqlite":
-        pytest.skip("reads SQLite's statement trace and query plans")
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = await Storage.open(tmp_path / "db" / "bot.sqlite3")
+    yield opened
+    await opened.close()
+
+
+async def test_window_reads_only_what_it_needs(sqlite_store: Storage) -> None:
+    """SQLite's statement trace and query plans (PostgreSQL's window runs the same statements)."""
+    store = sqlite_store
     repo = store.conversations
     conversation = await repo.active(ChatKey(1))
     noise = await repo.active(ChatKey(2))

@@ -74,6 +74,10 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("path", help="the backup file, or a folder (ending in /) for a dated file in it")
     commands.add_parser("check", help="check the database's integrity and schema version")
     commands.add_parser("healthcheck", help="exit 0 if the running bot's /healthz answers 200 (HEALTH_PORT)")
+    migrate = commands.add_parser(
+        "migrate-sqlite-to-postgres", help="copy a SQLite database into the empty PostgreSQL one at DATABASE_URL"
+    )
+    migrate.add_argument("sqlite_path", help="the SQLite database file (the bot's DATABASE_PATH)")
     return top
 
 
@@ -85,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()  # as the bot loads them: DATABASE_PATH, HEALTH_* from the same place
     if args.command == "backup":
         raise SystemExit(cli.backup(settings, args.path))
+    if args.command == "migrate-sqlite-to-postgres":
+        raise SystemExit(cli.migrate_sqlite_to_postgres(settings, args.sqlite_path, secret_values(settings)))
     raise SystemExit(cli.check(settings) if args.command == "check" else cli.healthcheck(settings))
 
 

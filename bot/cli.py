@@ -1,4 +1,5 @@
-"""The maintenance subcommands: `wenwen-bot backup PATH`, `wenwen-bot check`, `wenwen-bot healthcheck`.
+"""The maintenance subcommands: `wenwen-bot backup PATH`, `wenwen-bot check`, `wenwen-bot healthcheck`,
+`wenwen-bot migrate-sqlite-to-postgres SQLITE_PATH`.
 
 Each prints a line or a few and returns the exit code; none prints a traceback or a secret (they print
 paths, sizes, versions and SQLite's own messages, never a setting's value).
@@ -6,6 +7,7 @@ paths, sizes, versions and SQLite's own messages, never a setting's value).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -15,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from storage import maintenance
+from storage import SchemaTooNew, maintenance
 from storage.migrations import MIGRATIONS
 
 from .config import Settings
@@ -90,3 +92,29 @@ def _problems(body: bytes) -> str:
     except (ValueError, AttributeError):
         return "unhealthy"
     return "; ".join(str(problem) for problem in problems) or "unhealthy"
+
+
+def migrate_sqlite_to_postgres(settings: Settings, sqlite_path: str, secrets: list[str]) -> int:
+    """Copy the SQLite database at `sqlite_path` into the (empty) PostgreSQL one at DATABASE_URL; rerun-safe."""
+    if settings.database_url is None:
+        return _fail("migrate-sqlite-to-postgres: set DATABASE_URL to the PostgreSQL database to copy into")
+    try:
+        import asyncpg  # type: ignore[import-untyped]
+
+        from storage.transfer import TransferError, copy_sqlite_to_postgres
+    except ImportError:
+        return _fail("migrate-sqlite-to-postgres: asyncpg is missing: pip install 'wenwen-bot[postgres]'")
+    url = settings.database_url.get_secret_value()
+    try:
+        counts = asyncio.run(copy_sqlite_to_postgres(Path(sqlite_path), url))
+    except (TransferError, SchemaTooNew, asyncpg.PostgresError, sqlite3.Error, OSError) as error:
+        text = str(error)
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "<redacted>")
+        return _fail(f"migrate-sqlite-to-postgres failed: {text}")
+    for count in counts:
+        print(f"{count.table}: {count.source} in SQLite, {count.copied} copied, {count.target} in PostgreSQL")
+    copied = sum(count.copied for count in counts)
+    print(f"migrate-sqlite-to-postgres: {copied} rows copied from {sqlite_path} (schema version {len(MIGRATIONS)})")
+    return 0

@@ -28,6 +28,9 @@ from aiohttp import web
 
 from .errors import GatewayError, ServerStopping, abort_openai, compact_json, json_response
 from .gateway import check_model, go_type, unmarshal_error
+from .mj_media import image_url as task_image_url
+from .mj_media import register as register_media
+from .mj_media import swap_relay_error, upstream_error, video_url
 from .mj_model import (
     BLEND_RATIOS,
     DEFAULT_FAIL_REASON,
@@ -79,6 +82,9 @@ _SUBMIT_ACTIONS = {
     "describe": "DESCRIBE",
     "shorten": "SHORTEN",
     "modal": "MODAL",
+    "edits": "EDITS",
+    "video": "VIDEO",
+    "swap": "SWAP_FACE",
 }
 
 
@@ -122,6 +128,9 @@ class MidjourneyMixin:
     mj_image_size: int | None = None  # pad GET /mj/image PNGs to at least this many bytes
     mj_modal_stale: bool = False  # reproduce new-api's duplicate-row quirk after /submit/modal
     mj_validation_status: int = 200  # HTTP status of upstream code-4 validation answers (trueai: 400)
+    mj_forward_url: bool = True  # imageUrl is new-api's /mj/image/{id}; False: the upstream CDN's (mj_media.py)
+    mj_links_expired: bool = False  # the CDN links answer 404 (GET /mj/image/{id} still works)
+    mj_video_buttons: bool = False  # UPSCALE results also offer the V7 Animate (video) buttons
 
     def _mj(self) -> _MjState:
         return lazy_state(self, "_mj_state", _MjState)
@@ -293,13 +302,16 @@ def _make_task(
         prompt_en=prompt_en,
         description=description,
         state=state,
-        image_url="" if action == "SHORTEN" else f"{fake.base_url}/mj/image/{task_id}",
+        image_url="" if action == "SHORTEN" else task_image_url(fake, task_id),
         schedule=schedule,
         owner=owner,
         parent_id=parent_id,
         custom_id=custom_id,
         result_text=result_text,
     )
+    if action == "VIDEO":
+        task.video_url = video_url(fake, task_id)
+    task.animate = action == "UPSCALE" and fake.mj_video_buttons
     tasks[task_id] = task
     fake._notify()
     return task
@@ -427,6 +439,8 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
         prompt = _text(body, "prompt")
         if kind == "imagine" and prompt == "":
             raise mj_error("prompt_is_required")
+        if kind == "swap" and (relay_error := swap_relay_error(body)) is not None:
+            raise mj_error(relay_error)
         parent: MjTask | None = None
         task_id = _text(body, "taskId")
         if kind in ("action", "modal") and task_id:
@@ -467,6 +481,10 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
             if not all(is_data_url(i) for i in images):
                 return validation("base64格式错误")
             prompt_en = " ".join([*(short_link(i) for i in images), f"--ar {BLEND_RATIOS[str(dimensions)]}"])
+        elif kind in ("edits", "video", "swap"):
+            if (invalid := upstream_error(kind, body)) is not None:
+                return validation(invalid)
+            prompt_en = prompt
         elif kind == "describe":
             image, link = body.get("base64"), body.get("link")
             if not image and not (isinstance(link, str) and link.strip()):
@@ -602,9 +620,11 @@ def register(fake: FakeWenwen, app: web.Application) -> None:
 
     for prefix in MODE_PREFIXES:
         base = f"{prefix}/mj"
-        for kind in ("imagine", "action", "modal", "blend", "describe", "shorten"):
+        for kind in ("imagine", "action", "modal", "blend", "describe", "shorten", "edits", "video"):
             app.router.add_post(f"{base}/submit/{kind}", submit_handler(kind))
+        app.router.add_post(f"{base}/insight-face/swap", submit_handler("swap"))
         app.router.add_get(f"{base}/task/{{id}}/fetch", fetch, allow_head=False)
         app.router.add_get(f"{base}/task/{{id}}/image-seed", image_seed, allow_head=False)
         app.router.add_post(f"{base}/task/list-by-condition", list_by_condition)
         app.router.add_get(f"{base}/image/{{id}}", image, allow_head=False)
+    register_media(fake, app)

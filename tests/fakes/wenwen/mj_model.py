@@ -95,8 +95,8 @@ def cover_plus_action(custom_id: str, body_action: str = "") -> tuple[str, int]:
 
 
 def model_name(action: str) -> str:
-    """``CovertMjpActionToModelName``."""
-    return "mj_" + action.lower()
+    """``CovertMjpActionToModelName`` (face swap is billed as ``swap_face``)."""
+    return "swap_face" if action == "SWAP_FACE" else "mj_" + action.lower()
 
 
 def is_data_url(value: Any) -> bool:
@@ -156,6 +156,14 @@ def upscale_buttons(h: str) -> list[dict[str, Any]]:
         button(f"MJ::JOB::pan_down::1::{h}::SOLO", emoji="⬇️"),
         button(f"MJ::BOOKMARK::{h}", emoji="❤️"),
         button("", "Web", "🌐", style=5),
+    ]
+
+
+def animate_buttons(h: str) -> list[dict[str, Any]]:
+    """The video buttons of a V7 upscale (new-api refuses them on /mj/submit/action)."""
+    return [
+        button(f"MJ::JOB::animate_low::1::{h}::SOLO", "Animate (Low motion)", "🎞️"),
+        button(f"MJ::JOB::animate_high::1::{h}::SOLO", "Animate (High motion)", "🎞️"),
     ]
 
 
@@ -301,6 +309,8 @@ class MjTask(dict[str, Any]):
         self.modal_prompt: str | None = None
         self.mask_base64 = ""
         self.modal_row: dict[str, Any] | None = None  # mj_modal_stale: the second new-api row
+        self.video_url = ""  # VIDEO: videoUrl/videoUrls on SUCCESS
+        self.animate = False  # UPSCALE: offer the V7 video buttons
 
     @property
     def id(self) -> str:
@@ -319,8 +329,10 @@ class MjTask(dict[str, Any]):
 
     def buttons(self) -> list[dict[str, Any]]:
         action = self["action"]
+        if action in ("VIDEO", "SWAP_FACE"):
+            return []
         if action == "UPSCALE":
-            return upscale_buttons(self.hash)
+            return upscale_buttons(self.hash) + (animate_buttons(self.hash) if self.animate else [])
         if action == "DESCRIBE":
             return describe_buttons()
         if action == "SHORTEN":
@@ -361,6 +373,9 @@ class MjTask(dict[str, Any]):
             row["finishTime"] = now
             row["imageUrl"] = self.image_url
             row["buttons"] = self.buttons()
+            if self.video_url:
+                row["videoUrl"] = self.video_url
+                row["videoUrls"] = [{"url": self.video_url}]
         elif stage.status == "FAILURE":
             row["finishTime"] = now
             row["failReason"] = stage.fail_reason
@@ -394,6 +409,8 @@ class MjTask(dict[str, Any]):
         out = dict(source)
         if out["imageUrl"] and out["status"] != "SUCCESS":
             out["imageUrl"] = f"{out['imageUrl']}?rand={time.time_ns()}"
+        if out["videoUrls"] is not None:
+            out["videoUrls"] = [dict(v) for v in out["videoUrls"]]
         if out["buttons"] is not None:
             out["buttons"] = [dict(b) for b in out["buttons"]]
         if out["properties"] is not None:

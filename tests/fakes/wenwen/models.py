@@ -63,6 +63,9 @@ _DEFAULTS: list[tuple[str, str, list[str]]] = [
     ("sora-2", "openai", ["openai-video"]),
     ("veo-3.1", "google", ["openai-video"]),
     ("kling-v1", "kling", ["openai"]),
+    # Midjourney image edits and video (newer new-api builds; appended for the order above)
+    ("mj_edits", "custom", ["openai"]),
+    ("mj_video", "custom", ["openai"]),
 ]
 
 DEFAULT_MODELS: list[dict[str, Any]] = [

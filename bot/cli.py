@@ -32,6 +32,8 @@ def _fail(text: str) -> int:
 
 def backup(settings: Settings, target: str) -> int:
     """`target` ending in "/" is a folder even before it exists (then it must exist: never a file by that name)."""
+    if settings.database_url:
+        return _fail("backup: DATABASE_URL is set: back up PostgreSQL with its own tools (pg_dump)")
     source = settings.database_path
     folder = target.endswith(("/", os.sep))
     destination = maintenance.backup_target(source, Path(target), time.strftime("%Y%m%d-%H%M%S"), folder=folder)
@@ -44,6 +46,8 @@ def backup(settings: Settings, target: str) -> int:
 
 
 def check(settings: Settings) -> int:
+    if settings.database_url:
+        return _check_postgres(settings.database_url.get_secret_value())
     path = settings.database_path
     try:
         version, problems = maintenance.check(path)
@@ -54,6 +58,26 @@ def check(settings: Settings) -> int:
             sys.stderr.write(f"check: {problem}\n")
         return 1
     print(f"check: {path} is ok (schema version {version}, this wenwen-bot knows {len(MIGRATIONS)})")
+    return 0
+
+
+def _check_postgres(url: str) -> int:
+    """PostgreSQL looks after its own integrity: what is checked is that it answers and its schema is known."""
+    try:
+        import asyncpg  # type: ignore[import-untyped]
+
+        from storage.postgres import schema_version_at
+    except ImportError:
+        return _fail("check: asyncpg is missing: pip install 'wenwen-bot[postgres]'")
+    try:
+        version = asyncio.run(schema_version_at(url))
+    except (asyncpg.PostgresError, OSError, TimeoutError) as error:
+        reason = str(error).replace(url, "<redacted>")
+        return _fail(f"check failed: PostgreSQL at DATABASE_URL: {type(error).__name__}: {reason}")
+    if version > len(MIGRATIONS):
+        return _fail(f"check: {maintenance.newer_schema_message('at DATABASE_URL', version, len(MIGRATIONS))}")
+    known = len(MIGRATIONS)
+    print(f"check: PostgreSQL at DATABASE_URL is ok (schema version {version}, this wenwen-bot knows {known})")
     return 0
 
 
@@ -99,7 +123,7 @@ def migrate_sqlite_to_postgres(settings: Settings, sqlite_path: str, secrets: li
     if settings.database_url is None:
         return _fail("migrate-sqlite-to-postgres: set DATABASE_URL to the PostgreSQL database to copy into")
     try:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         from storage.transfer import TransferError, copy_sqlite_to_postgres
     except ImportError:

@@ -279,3 +279,12 @@ async def _version(raw: asyncpg.Connection) -> int:
         return 0
     found = await raw.fetchval(f"SELECT MAX(version) FROM {VERSION_TABLE}")
     return int(found or 0)
+
+
+async def schema_version_at(url: str) -> int:
+    """The schema version of the PostgreSQL database at `url`, read without migrating it (0: none yet)."""
+    raw = await asyncpg.connect(url, timeout=10)
+    try:
+        return await _version(raw)
+    finally:
+        await raw.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from storage import ChatKey, ChatSettings, DayTotals, MessageStatus, MjStatus, Storage, StoredDocument
+from storage.migrations import MIGRATIONS
 from storage.tasks import TaskRepository
 from tests.harness import API_KEY, TOKEN, bot_command
 from tests.postgres import fresh_schema
@@ -172,3 +173,12 @@ async def test_a_postgres_database_in_use_is_refused_and_a_missing_file_too(tmp_
     code, output = await run(tmp_path, pg_url, "migrate-sqlite-to-postgres", str(tmp_path / "typo.sqlite3"))
     assert code == 1 and "no SQLite database at" in output
     assert not (tmp_path / "typo.sqlite3").exists()
+
+
+async def test_check_reads_the_postgres_schema_and_backup_points_to_pg_dump(tmp_path: Path, pg_url: str) -> None:
+    await (await Storage.open(pg_url)).close()
+    code, output = await run(tmp_path, pg_url, "check")
+    assert code == 0 and f"schema version {len(MIGRATIONS)}" in output and "PostgreSQL at DATABASE_URL is ok" in output
+    code, output = await run(tmp_path, pg_url, "backup", str(tmp_path / "copy.sqlite3"))
+    assert code == 1 and "pg_dump" in output
+    assert not (tmp_path / "copy.sqlite3").exists()

@@ -84,10 +84,11 @@ def postgres_statement(statement: Statement) -> str | None:
 
 _DDL = re.compile(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)\b", re.IGNORECASE)
 _ID_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?", re.IGNORECASE)
+# SQLite's type names as the migrations write them: upper case (a column named `blob` stays a name)
 _TYPES = [
-    (re.compile(r"\bINTEGER\b", re.IGNORECASE), "BIGINT"),  # Telegram ids pass 2**31
-    (re.compile(r"\bREAL\b", re.IGNORECASE), "DOUBLE PRECISION"),  # unix times with fractions
-    (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),  # Telegram ids pass 2**31
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),  # unix times with fractions
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
 ]
 
 

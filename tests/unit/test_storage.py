@@ -489,3 +489,34 @@ async def test_racing_reservations_never_pass_the_limit(store: Storage) -> None:
     results = await asyncio.gather(*(store.usage.reserve(7, D1, "m", images=0, limits=limits) for _ in range(40)))
     assert sum(r is None for r in results) == 5
     assert (await store.usage.totals(7, D1)).requests == 5
+
+
+async def test_postgres_a_write_cancelled_mid_statement_rolls_back_and_the_pool_recovers(
+    postgres_admin_url: str,
+) -> None:
+    async with fresh_schema(postgres_admin_url) as url:
+        store = await Storage.open(url)
+        try:
+            conversation = await store.conversations.active(ChatKey(1))
+            started = asyncio.Event()
+
+            async def slow_write() -> None:
+                async with store.db.transaction() as conn:
+                    await conn.execute(
+                        "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', 'x', 0)",
+                        (conversation,),
+                    )
+                    started.set()
+                    await conn.execute("SELECT pg_sleep(30)")  # cancelled while the server runs it
+
+            task = asyncio.create_task(slow_write())
+            await started.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+            assert await store.conversations.all_messages(conversation) == []
+            for i in range(8):  # more writes than the pool has connections: none is left mid-transaction
+                await store.conversations.add_message(conversation, "user", f"after {i}", token_estimate=1)
+            assert len(await store.conversations.all_messages(conversation)) == 8
+        finally:
+            await store.close()

@@ -22,8 +22,9 @@ from storage.migrations import MIGRATIONS
 from . import cli
 from .app import ALLOWED_UPDATES, build_application
 from .config import Settings, describe_error
+from .context import BotApplication
 from .logging_setup import setup_logging
-from .webhook import AnyApplication, WebhookOptions, run_webhook
+from .webhook import WebhookOptions, run_webhook
 
 log = logging.getLogger("bot")
 
@@ -125,7 +126,7 @@ def run_bot() -> None:
         raise SystemExit(1) from None
 
 
-def run_webhook_mode(app: AnyApplication, options: WebhookOptions) -> None:
+def run_webhook_mode(app: BotApplication, options: WebhookOptions) -> None:
     """Our own bounded server (bot/webhook.py) instead of PTB's; start-up failures end in one log line."""
     try:
         asyncio.run(run_webhook(app, options))

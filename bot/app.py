@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, CallbackContext
+from telegram.ext import ApplicationBuilder, ExtBot, JobQueue
 
 from .config import Settings
+from .context import CONTEXT_TYPES, BotApplication, BotContext
 from .core.access import AccessPolicy
 from .handlers import COMMANDS, register
 from .handlers.balance import CHECK_INTERVAL, low_balance_job
@@ -23,7 +25,7 @@ from .logging_setup import quiet_libraries
 from .metrics import Metrics
 from .ordering import PerChatUpdateProcessor
 from .ratelimit import FairRateLimiter
-from .wiring import SERVICES_KEY, Services, services_of
+from .wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,15 @@ ALLOWED_UPDATES = [
 ]
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings) -> BotApplication:
     quiet_libraries()
     access = AccessPolicy(settings.allowed_user_ids, settings.admin_user_ids)  # stored grants load in post_init
     root = settings.telegram_api_url
     metrics = Metrics()  # made here: the rate limiter counts Telegram calls before Services exist
     app = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[BotContext]())  # what PTB makes by default, typed with our context
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
@@ -58,22 +62,18 @@ def build_application(settings: Settings) -> Application:
         .read_timeout(30)
         .write_timeout(30)
         .get_updates_read_timeout(40)
-        .post_init(_post_init)
+        .post_init(partial(_post_init, settings=settings, access=access, metrics=metrics))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data["settings"] = settings
-    app.bot_data["access"] = access
-    app.bot_data["metrics"] = metrics
     register(app)
     return app
 
 
-async def _post_init(app: Application) -> None:
-    settings: Settings = app.bot_data["settings"]
-    services = await Services.create(settings, app.bot_data["access"], app.bot_data["metrics"])
-    app.bot_data[SERVICES_KEY] = services
+async def _post_init(app: BotApplication, *, settings: Settings, access: AccessPolicy, metrics: Metrics) -> None:
+    services = await Services.create(settings, access, metrics)
+    app.bot_data.set_services(services)
     await start_health_server(app, services)  # HEALTH_PORT set: /healthz and /metrics from now on
     services.catalog.refresh_soon()  # the model list is on hand before the first turn needs it
     resumed = await services.mj_poller.recover()
@@ -99,35 +99,33 @@ async def _post_init(app: Application) -> None:
     )
 
 
-async def _post_stop(app: Application) -> None:
+async def _post_stop(app: BotApplication) -> None:
     """Updates have stopped coming: answers being written get SHUTDOWN_GRACE seconds, then end as partial."""
-    services = app.bot_data.get(SERVICES_KEY)
-    if services is None:
+    if not app.bot_data.started:
         return
-    svc = services_of(app.bot_data)
+    svc = app.bot_data.services
     cut = await svc.turn_queue.finish(svc.settings.shutdown_grace, svc.turns.interrupt_all)
     if cut:
         log.info("%d answer(s) still being written were closed as partial for the restart", cut)
 
 
-async def _post_shutdown(app: Application) -> None:
+async def _post_shutdown(app: BotApplication) -> None:
     await stop_health_server(app)  # before the database it checks is closed
-    services = app.bot_data.get(SERVICES_KEY)
-    if services is not None:
-        await services_of(app.bot_data).close()
+    if app.bot_data.started:
+        await app.bot_data.services.close()
 
 
-async def _register_commands_job(context: CallbackContext) -> None:
-    await register_commands(context.application)
+async def _register_commands_job(context: BotContext) -> None:
+    await register_commands(context.bot)
 
 
-async def register_commands(app: Application) -> None:
+async def register_commands(bot: ExtBot[str]) -> None:
     """The command menu in English (default) and Chinese, for private chats and groups."""
     try:
         for lang in LANGUAGES:
             commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in COMMANDS]
             code = None if lang == "en" else lang
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
-                await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+                await bot.set_my_commands(commands, scope=scope, language_code=code)
     except (TimeoutError, TelegramError) as error:
         log.warning("could not register the command menu: %s", error)

@@ -18,31 +18,22 @@ import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias
+from typing import Any
 
 import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from .context import BotApplication
 from .ordering import PerChatUpdateProcessor
 from .wiring import Services
 
 log = logging.getLogger(__name__)
 
-AnyApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
-
-HEALTH_KEY = "health_server"  # bot_data: the running HealthServer
-WEBHOOK_SERVER_KEY = "webhook_server"  # bot_data: the webhook server, in webhook mode (bot/webhook.py)
 DB_PROBE_TIMEOUT = 3.0  # a write that takes longer (a lock held elsewhere) is "not writable"
 IDLE_TIMEOUT = 10.0
 MAX_BODY = 1024  # GET requests carry no body worth reading
-
-
-class _Listening(Protocol):
-    @property
-    def listening(self) -> bool: ...
 
 
 @functools.cache
@@ -57,7 +48,7 @@ def package_version() -> str:
 class HealthProbe:
     """What /healthz and /metrics report, read from the running application and its services."""
 
-    app: AnyApplication
+    app: BotApplication
     services: Services
     _db_probe: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -69,7 +60,7 @@ class HealthProbe:
         if not self.app.running:
             return "the application is not running"
         if self.mode == "webhook":
-            server: _Listening | None = self.app.bot_data.get(WEBHOOK_SERVER_KEY)
+            server = self.app.bot_data.webhook_server
             return None if server is not None and server.listening else "the webhook server is not listening"
         updater = self.app.updater
         return None if updater is not None and updater.running else "polling is not running"
@@ -208,18 +199,18 @@ class HealthServer:
         await self._probe.close()
 
 
-async def start_health_server(app: AnyApplication, services: Services) -> HealthServer | None:
-    """The server when HEALTH_PORT is set (kept in bot_data for `stop_health_server`), else None."""
+async def start_health_server(app: BotApplication, services: Services) -> HealthServer | None:
+    """The server when HEALTH_PORT is set (kept in `bot_data` for `stop_health_server`), else None."""
     settings = services.settings
     if settings.health_port is None:
         return None
     server = HealthServer(HealthProbe(app, services), listen=settings.health_listen, port=settings.health_port)
     await server.start()
-    app.bot_data[HEALTH_KEY] = server
+    app.bot_data.health_server = server
     return server
 
 
-async def stop_health_server(app: AnyApplication) -> None:
-    server = app.bot_data.pop(HEALTH_KEY, None)
-    if isinstance(server, HealthServer):
+async def stop_health_server(app: BotApplication) -> None:
+    server, app.bot_data.health_server = app.bot_data.health_server, None
+    if server is not None:
         await server.stop()

@@ -22,20 +22,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, TypeAlias, TypedDict
+from typing import Any, TypedDict
 
 import tornado.web
 from telegram import Bot, Update
-from telegram.ext import Application, ExtBot
+from telegram.ext import ExtBot
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .app import ALLOWED_UPDATES
-from .health import WEBHOOK_SERVER_KEY
+from .context import BotApplication
 
 log = logging.getLogger(__name__)
-
-AnyApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1_048_576  # Telegram's updates are a few KB; 1 MB leaves room for big messages/polls
@@ -65,7 +63,7 @@ class WebhookOptions(TypedDict):
 class _Hook:
     """What every request on the webhook path needs, shared by all handler instances."""
 
-    application: AnyApplication
+    application: BotApplication
     secret: bytes
     max_body: int
 
@@ -204,7 +202,7 @@ class WebhookServer:
 
     def __init__(
         self,
-        application: AnyApplication,
+        application: BotApplication,
         *,
         listen: str,
         port: int,
@@ -248,7 +246,7 @@ class WebhookServer:
         self._sockets = bind_sockets(self._port, address=self._listen)
         self._server = HTTPServer(self._routes, **self._limits)
         self._server.add_sockets(self._sockets)
-        self._application.bot_data[WEBHOOK_SERVER_KEY] = self  # /healthz asks whether it is listening
+        self._application.bot_data.webhook_server = self  # /healthz asks whether it is listening
         try:
             # what PTB's Updater.start_webhook sends, with every update type asked for explicitly
             await self._application.bot.set_webhook(
@@ -273,7 +271,7 @@ class WebhookServer:
         self._sockets = []
 
 
-async def run_webhook(application: AnyApplication, options: WebhookOptions) -> None:
+async def run_webhook(application: BotApplication, options: WebhookOptions) -> None:
     """The whole process in webhook mode, until SIGINT or SIGTERM (PTB's run_webhook, our server)."""
     stopping = asyncio.Event()
     with _on_stop_signals(stopping.set):
@@ -291,7 +289,7 @@ async def run_webhook(application: AnyApplication, options: WebhookOptions) -> N
             await _shut_down(application)
 
 
-async def _shut_down(application: AnyApplication) -> None:
+async def _shut_down(application: BotApplication) -> None:
     """The order of tests/harness.py RunningBot.stop; each step is a no-op if its start never happened."""
     if application.running:
         await application.stop()  # handles what is already queued, waits for running handlers

@@ -1,14 +1,14 @@
-"""The process's services, built once and hung on `Application.bot_data`."""
+"""The process's services, built once in post_init and kept on `Application.bot_data` (bot/context.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from storage import ChatKey, DayTotals, Storage
 from storage.tasks import TaskRepository
 
 from .config import Settings
+from .context import BotData
 from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
 from .core.conversation import ConversationService
@@ -34,8 +34,6 @@ from .wenwen.embeddings import EmbeddingsClient
 from .wenwen.media import MediaClient
 from .wenwen.mj import MidjourneyClient
 from .wenwen.video import VideoClient
-
-SERVICES_KEY = "services"
 
 
 @dataclass(slots=True)
@@ -164,7 +162,6 @@ def _video_service(
     return VideoService(engine, catalog, settings.video_model)
 
 
-def services_of(bot_data: dict[str, Any]) -> Services:
-    services = bot_data[SERVICES_KEY]
-    assert isinstance(services, Services)
-    return services
+def services_of(bot_data: BotData) -> Services:
+    """The same as `context.services` (or `app.bot_data.services`), for code written before the typed context."""
+    return bot_data.services

@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.app import build_application
 from bot.config import Settings
+from bot.context import BotApplication
 from bot.webhook import WebhookServer
-from bot.wiring import Services, services_of
+from bot.wiring import Services
 
 TOKEN = "123456:TEST-token_abc"
 API_KEY = "sk-test-wenwen-key"
@@ -53,15 +52,15 @@ class RunningBot:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: BotApplication | None = None
         self.webhook: WebhookServer | None = None
 
     @property
     def services(self) -> Services:
         assert self.app is not None
-        return services_of(self.app.bot_data)
+        return self.app.bot_data.services
 
-    async def _initialize(self) -> Application:  # type: ignore[type-arg]
+    async def _initialize(self) -> BotApplication:
         app = build_application(self.settings)
         self.app = app
         await app.initialize()

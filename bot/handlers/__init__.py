@@ -8,17 +8,16 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
-    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
+from bot.context import BotApplication, BotContext
 from bot.render import callback_data
 
 from . import (
@@ -44,7 +43,7 @@ from .access import gate
 from .chat import on_text
 from .errors import on_error
 
-CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+CommandCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +94,7 @@ COMMANDS = tuple(command.name for command in COMMAND_TABLE if command.menu)  # t
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
-def register(app: Application) -> None:
+def register(app: BotApplication) -> None:
     app.add_handler(TypeHandler(Update, gate), group=-2)
     # A reply to the rename question of /history is the conversation's new title (before the Midjourney one).
     app.add_handler(MessageHandler(NEW_MESSAGES & history.rename_reply_filter(), history.rename_reply), group=-1)

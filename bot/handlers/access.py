@@ -5,20 +5,21 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
+from bot.context import BotContext
 from bot.i18n import t
 
-from .common import language, services
+from .common import language
 from .inline import refuse_inline_query
 
 log = logging.getLogger(__name__)
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: BotContext) -> None:
     """Let allowed users and admins through; tell a stranger their id (once a minute) and stop the update."""
     user = update.effective_user
-    svc = services(context)
+    svc = context.services
     query = update.callback_query
     if query is not None and _not_on_a_bot_message(query.message, context.bot.id):
         # Telegram puts buttons only on the bot's own messages: anything else is forged
@@ -47,7 +48,7 @@ def _not_on_a_bot_message(message: object, bot_id: int) -> bool:
     return isinstance(message, Message) and message.from_user is not None and message.from_user.id != bot_id
 
 
-def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _addressed(update: Update, context: BotContext) -> bool:
     """In groups a stranger is answered only when they address the bot (command or mention)."""
     message = update.effective_message
     text = (message.text or "") if message else ""

@@ -5,21 +5,21 @@ from __future__ import annotations
 import re
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import t
 from bot.wiring import Services
 from storage import NO_LIMIT, DayTotals, LimitName
 
-from .common import command_argument, language, reply, services
+from .common import command_argument, language, reply
 
 _ID = re.compile(r"-?[0-9]{1,19}")
 LIMIT_NAMES: dict[str, LimitName] = {"requests": "requests", "tokens": "tokens", "images": "images"}
 
 
-def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Services | None:
+def _admin(update: Update, context: BotContext) -> Services | None:
     user = update.effective_user
-    svc = services(context)
+    svc = context.services
     return svc if user is not None and svc.access.is_admin(user.id) else None
 
 
@@ -33,15 +33,15 @@ def _subject(message: Message, words: list[str]) -> tuple[int | None, list[str]]
     return None, words
 
 
-async def allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def allow(update: Update, context: BotContext) -> None:
     await _grant(update, context, allow=True)
 
 
-async def deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deny(update: Update, context: BotContext) -> None:
     await _grant(update, context, allow=False)
 
 
-async def _grant(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow: bool) -> None:
+async def _grant(update: Update, context: BotContext, *, allow: bool) -> None:
     message, user = update.effective_message, update.effective_user
     svc = _admin(update, context)
     if message is None or user is None:
@@ -62,7 +62,7 @@ async def _grant(update: Update, context: ContextTypes.DEFAULT_TYPE, *, allow: b
         await reply(update, context, "admin.cannot_deny_admin", subject=subject)
 
 
-async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def users(update: Update, context: BotContext) -> None:
     """Who may use the bot (from the environment or granted here), who is blocked, and today's use of each."""
     svc = _admin(update, context)
     message = update.effective_message
@@ -108,7 +108,7 @@ def _use_text(lang: str, used: DayTotals, limits: DayTotals) -> str:
     return ", ".join(parts)
 
 
-async def limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def limit(update: Update, context: BotContext) -> None:
     """`/limit <id> requests|tokens|images <n>|off`, or `/limit <id>` to see them; a reply names the user."""
     message = update.effective_message
     svc = _admin(update, context)
@@ -140,7 +140,7 @@ def _limit_value(word: str) -> int | bool | None:
     return int(word) if word.isascii() and word.isdigit() and 0 < int(word) < 10**12 else False
 
 
-async def _show_limits(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, subject: int) -> None:
+async def _show_limits(update: Update, context: BotContext, svc: Services, subject: int) -> None:
     lang = language(update, context)
     own = await svc.limits.own_limits(subject)
     defaults = svc.limits.defaults

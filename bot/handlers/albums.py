@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from telegram import Message
-from telegram.ext import ContextTypes
 
-ALBUMS_KEY = "albums"
+from bot.context import BotContext
+
 # Album parts arrive within a second of each other; there is no "last part" marker.
 ALBUM_WINDOW = 1.2
 
-AlbumCallback = Callable[[ContextTypes.DEFAULT_TYPE, list[Message]], Awaitable[None]]
+AlbumCallback = Callable[[BotContext, list[Message]], Awaitable[None]]
 
 
-@dataclass(slots=True)
-class _Pending:
-    messages: list[Message] = field(default_factory=list)
-
-
-def collect(context: ContextTypes.DEFAULT_TYPE, message: Message, on_album: AlbumCallback) -> None:
+def collect(context: BotContext, message: Message, on_album: AlbumCallback) -> None:
     """Add one part of an album; `on_album` runs once, ALBUM_WINDOW after the last part arrived."""
-    albums: dict[str, _Pending] = context.bot_data.setdefault(ALBUMS_KEY, {})
+    albums = context.bot_data.albums
     group_id = message.media_group_id or str(message.message_id)
-    albums.setdefault(group_id, _Pending()).messages.append(message)
+    albums.setdefault(group_id, []).append(message)
     job_queue = context.job_queue
     assert job_queue is not None
     for job in job_queue.get_jobs_by_name(f"album:{group_id}"):
         job.schedule_removal()
 
-    async def flush(job_context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def flush(job_context: BotContext) -> None:
         pending = albums.pop(group_id, None)
         if pending is not None:
-            parts = sorted(pending.messages, key=lambda m: m.message_id)
+            parts = sorted(pending, key=lambda m: m.message_id)
             await on_album(job_context, parts)
 
     job_queue.run_once(flush, ALBUM_WINDOW, name=f"album:{group_id}")

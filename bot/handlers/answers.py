@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Bot, Update
-from telegram.ext import Application, ContextTypes
 
+from bot.context import BotApplication, BotContext
 from bot.core.events import (
     AnswerDelta,
     AnswerImages,
@@ -32,10 +32,10 @@ from bot.render.keyboards import retry_keyboard, stop_keyboard
 from bot.render.media import send_images
 from bot.render.stream import LivePainter, StreamingReply
 from bot.render.telegram_io import Target, TelegramText
-from bot.wiring import Services, services_of
+from bot.wiring import Services
 from storage import ChatKey
 
-from .common import chat_key, language, services, thread_id_of
+from .common import chat_key, language, thread_id_of
 from .media_io import speak_if_wanted, telegram_image_fetcher
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class AnswerPlace:
     user_id: int
 
     @classmethod
-    def of(cls, update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> AnswerPlace:
+    def of(cls, update: Update, context: BotContext, user_id: int) -> AnswerPlace:
         message, chat = update.effective_message, update.effective_chat
         assert message is not None and chat is not None
         private = chat.type == "private"
@@ -61,14 +61,14 @@ class AnswerPlace:
 
 
 def answer_job(
-    application: Application,
+    application: BotApplication,
     place: AnswerPlace,
     *,
     retry: bool = False,
     update: Update | None = None,
 ) -> Job:
     """The queued work of one turn: stream the answer to the chat, then a spoken reply if the chat wants one."""
-    svc = services_of(application.bot_data)
+    svc = application.bot_data.services
     bot = application.bot
 
     async def job() -> None:
@@ -88,11 +88,11 @@ def answer_job(
     return job
 
 
-def submit_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int, *, retry: bool = False) -> None:
+def submit_answer(update: Update, context: BotContext, user_id: int, *, retry: bool = False) -> None:
     """Queue the answer to what this chat said (every message not answered yet)."""
     place = AnswerPlace.of(update, context, user_id)
     job = answer_job(context.application, place, retry=retry, update=update)
-    services(context).turn_queue.submit(place.chat, job, kind="retry" if retry else "answer")
+    context.services.turn_queue.submit(place.chat, job, kind="retry" if retry else "answer")
 
 
 async def render_turn(svc: Services, bot: Bot, place: AnswerPlace, events: AsyncIterator[TurnEvent]) -> str | None:

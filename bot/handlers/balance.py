@@ -7,24 +7,23 @@ from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
+from bot.context import BotApplication, BotContext
 from bot.core.balance import BalanceNotOffered, KeyBalance
 from bot.core.errors import WenwenError
 from bot.i18n import t
 from bot.render.errors import failure_text
-from bot.wiring import services_of
 from storage import ChatKey
 
-from .common import language, reply, services
+from .common import language, reply
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL = 3600.0  # the low-balance check runs at most hourly
 
 
-async def balance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def balance(update: Update, context: BotContext) -> None:
     user, message = update.effective_user, update.effective_message
-    svc = services(context)
+    svc = context.services
     if user is None or message is None:
         return
     if not svc.access.is_admin(user.id):
@@ -80,13 +79,13 @@ def _usd(value: float | None) -> str:
     return "?" if value is None else f"${value:,.2f}"
 
 
-async def low_balance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def low_balance_job(context: BotContext) -> None:
     await check_balance(context.application)
 
 
-async def check_balance(application: Application) -> None:
+async def check_balance(application: BotApplication) -> None:
     """Every admin hears once, privately, when the key's balance drops below LOW_BALANCE_USD."""
-    svc = services_of(application.bot_data)
+    svc = application.bot_data.services
     try:
         low = await svc.balance.check_low()
     except WenwenError as error:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.conversation import UserTurn
 from bot.i18n import t
 
 from .addressing import addressed_text, quote_of
 from .answers import submit_answer
-from .common import chat_key, language, services
+from .common import chat_key, language
 
 log = logging.getLogger(__name__)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -33,10 +33,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run_chat_turn(update, context, turn)
 
 
-async def run_chat_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: UserTurn) -> None:
+async def run_chat_turn(update: Update, context: BotContext, turn: UserTurn) -> None:
     """Store what the user said at once, then have it answered in the chat's turn queue.
 
     The update returns right away: messages that arrive while an answer is written are stored
     too and answered together by one follow-up turn (`ChatTurnQueue`)."""
-    await services(context).conversations.add_user_message(turn)
+    await context.services.conversations.add_user_message(turn)
     submit_answer(update, context, turn.user_id)

@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+
+from bot.context import BotContext
 
 from .answers import submit_answer
-from .common import chat_key, command_argument, reply, services
+from .common import chat_key, command_argument, reply
 from .governance import group_admins_only, is_group_admin
 
 MAX_SYSTEM_PROMPT = 4000
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     user = update.effective_user
-    model = await services(context).conversations.model_for(chat_key(update))
+    model = await context.services.conversations.model_for(chat_key(update))
     await reply(update, context, "start", name=user.first_name if user else "", model=model)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     await reply(update, context, "help")
 
 
-async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def new(update: Update, context: BotContext) -> None:
     if not await group_admins_only(update, context):
         return
-    svc = services(context)
+    svc = context.services
     chat = chat_key(update)
     await svc.conversations.new_conversation(chat)
     await reply(update, context, "new.done", model=await svc.conversations.model_for(chat))
 
 
-async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def system(update: Update, context: BotContext) -> None:
+    svc = context.services
     chat = chat_key(update)
     message = update.effective_message
     argument = command_argument(message) if message else ""
@@ -54,12 +55,12 @@ async def system(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, "system.set")
 
 
-async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop(update: Update, context: BotContext) -> None:
     """Stops the presser's own answer; a group admin may stop anyone's."""
     user = update.effective_user
     if user is None:
         return
-    stopped = services(context).turns.stop(
+    stopped = context.services.turns.stop(
         chat_key(update), user.id, may_stop_any=await is_group_admin(update, context)
     )
     if stopped is None:
@@ -68,8 +69,8 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, "stop.nothing")
 
 
-async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def retry(update: Update, context: BotContext) -> None:
+    svc = context.services
     chat = chat_key(update)
     user = update.effective_user
     if user is None:
@@ -80,7 +81,7 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     submit_answer(update, context, user.id, retry=True)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have: point at /help (in groups only when it is addressed to this bot)."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or not message.text:

@@ -1,4 +1,4 @@
-"""Small helpers every handler uses: who, where, which language, and the wiring."""
+"""Small helpers every handler uses: who, where, which language."""
 
 from __future__ import annotations
 
@@ -6,22 +6,23 @@ import html
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import pick_language, t
 from bot.render.telegram_io import clip, is_not_modified
-from bot.wiring import Services, services_of
+from bot.wiring import Services
 from storage import ChatKey
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return services_of(context.bot_data)
+def services(context: BotContext) -> Services:
+    """The same as `context.services`, for handlers written before the typed context."""
+    return context.services
 
 
-def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def language(update: Update, context: BotContext) -> str:
     """The chat's language from /settings, else the user's Telegram language."""
     if update.effective_chat is not None:
-        chosen = services(context).languages.get(chat_key(update))
+        chosen = context.services.languages.get(chat_key(update))
         if chosen:
             return chosen
     user = update.effective_user
@@ -51,7 +52,7 @@ MAX_ECHO = 300  # characters of anything the user typed that a reply repeats bac
 
 
 def text_for(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, *, echo_limit: int = MAX_ECHO, **values: object
+    update: Update, context: BotContext, key: str, *, echo_limit: int = MAX_ECHO, **values: object
 ) -> str:
     """A catalog message with its values clipped (an echo must not make the reply too long) and HTML-escaped."""
     escaped = {name: html.escape(clip(str(value), echo_limit)) for name, value in values.items()}
@@ -59,7 +60,7 @@ def text_for(
 
 
 async def edit_pressed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None, markup: InlineKeyboardMarkup | None = None
+    update: Update, context: BotContext, text: str | None, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Show `text` (HTML) and/or `markup` on the message a button is on.
 
@@ -85,7 +86,7 @@ async def edit_pressed(
 
 
 async def reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, *, echo_limit: int = MAX_ECHO, **values: object
+    update: Update, context: BotContext, key: str, *, echo_limit: int = MAX_ECHO, **values: object
 ) -> Message | None:
     message = update.effective_message
     if message is None:

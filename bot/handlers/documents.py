@@ -7,8 +7,8 @@ import logging
 from telegram import Document, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.conversation import UserTurn
 from bot.core.documents import Cut, DocumentError, DocumentKind, Problem, document_kind
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
@@ -17,7 +17,7 @@ from storage import StoredDocument
 
 from .addressing import addressed_text, quote_of
 from .chat import run_chat_turn
-from .common import chat_key, language, reply, services
+from .common import chat_key, language, reply
 from .media_io import chat_action, telegram_image_fetcher
 from .photos import on_other_file
 from .voice import recording
@@ -34,7 +34,7 @@ PROBLEM_KEYS = {
 UNNAMED = {"pdf": "document.pdf", "docx": "document.docx", "text": "file.txt"}
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: BotContext) -> None:
     """A readable document is a turn (in groups only when addressed); other files get what photos says."""
     message, user = update.effective_message, update.effective_user
     document = message.document if message else None
@@ -52,7 +52,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     text = caption.strip() or t(lang, "document.default_prompt")
     stored = _stored(document, kind)
     await chat_action(update, context, ChatAction.TYPING)
-    svc = services(context)
+    svc = context.services
     try:
         read = await svc.conversations.documents.first_read(
             chat_key(update), text, stored, telegram_image_fetcher(context.bot)
@@ -86,7 +86,7 @@ def _stored(document: Document, kind: DocumentKind) -> StoredDocument:
     return StoredDocument(document.file_id, name, kind)
 
 
-async def _tell_cut(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, cut: Cut) -> None:
+async def _tell_cut(update: Update, context: BotContext, name: str, cut: Cut) -> None:
     if cut.pages_read is not None and cut.pages is not None:
         left = cut.pages - cut.pages_read
         await reply(update, context, "document.cut_pages", name=name, kept=cut.pages_read, total=cut.pages, left=left)

@@ -6,8 +6,8 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import t
 from bot.render.telegram_io import is_transport_error
 
@@ -16,7 +16,7 @@ from .common import language, thread_id_of
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, TelegramError) and is_transport_error(error):
         # a reply lost on the way (or delivered before the connection dropped): nothing is broken, and a

@@ -6,16 +6,16 @@ import logging
 
 from telegram import ChatMemberAdministrator, ChatMemberOwner, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import t
 
-from .common import language, reply, services
+from .common import language, reply
 
 log = logging.getLogger(__name__)
 
 
-async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_group_admin(update: Update, context: BotContext) -> bool:
     """True in private chats, for the bot's admins, and for a group's creator and administrators.
 
     Telegram's answer (getChatMember) is remembered for a few minutes: a busy group must not cost a
@@ -24,7 +24,7 @@ async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
-    svc = services(context)
+    svc = context.services
     if chat.type == "private" or svc.access.is_admin(user.id):
         return True
     known = svc.group_admins.get((chat.id, user.id))
@@ -40,7 +40,7 @@ async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return answer
 
 
-async def group_admins_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def group_admins_only(update: Update, context: BotContext) -> bool:
     """For changes to the whole chat: True when allowed; otherwise the user is told (a press gets an alert)."""
     if await is_group_admin(update, context):
         return True

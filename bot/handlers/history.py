@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from io import BytesIO
 
 from telegram import ForceReply, Message, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, filters
 
+from bot.context import BotContext
 from bot.core.export import MAX_EXPORT_BYTES
 from bot.i18n import t
 from bot.i18n.catalog_history import RENAME_MARK
@@ -22,7 +23,7 @@ from bot.render.history import conversation_view, delete_view, deleted_text, fou
 from bot.render.telegram_io import clip
 from storage import ChatKey, ConversationSummary
 
-from .common import chat_key, command_argument, edit_pressed, language, reply, services
+from .common import chat_key, command_argument, edit_pressed, language, reply
 from .governance import group_admins_only
 
 
@@ -43,25 +44,25 @@ def rename_reply_filter() -> filters.BaseFilter:
     return filters.REPLY & filters.TEXT & ~filters.COMMAND & _RenameReply()
 
 
-async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    page = await services(context).history.page(chat_key(update), 0)
+    page = await context.services.history.page(chat_key(update), 0)
     text, markup = history_view(language(update, context), page)
     await message.reply_text(text, parse_mode="HTML", reply_markup=markup, do_quote=not _private(update))
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export_command(update: Update, context: BotContext) -> None:
     chat = chat_key(update)
-    current = await services(context).history.current(chat)
+    current = await context.services.history.current(chat)
     if current is None:
         await reply(update, context, "export.nothing")
         return
     await _send_export(update, context, chat, current.id)
 
 
-async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def find_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -70,12 +71,12 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, context, "find.usage")
         return
     user_id = update.effective_user.id if update.effective_user else 0
-    found = await services(context).history.find(chat_key(update), words, user_id)
+    found = await context.services.history.find(chat_key(update), words, user_id)
     text, markup = found_view(language(update, context), words, found)
     await message.reply_text(text, parse_mode="HTML", reply_markup=markup, do_quote=not _private(update))
 
 
-async def history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history_button(update: Update, context: BotContext) -> None:
     """`hist:<action>:<number>`: a page of the list, or resume/rename/export/delete one conversation."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -88,12 +89,12 @@ async def history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat = chat_key(update)
     if press.action == "page":
         await query.answer()
-        text, markup = history_view(lang, await services(context).history.page(chat, press.number))
+        text, markup = history_view(lang, await context.services.history.page(chat, press.number))
         await edit_pressed(update, context, text, markup)
         return
     if press.action != "export" and not await group_admins_only(update, context):
         return
-    summary = await services(context).history.get(chat, press.number)
+    summary = await context.services.history.get(chat, press.number)
     if summary is None:  # deleted meanwhile, or an id from another chat or topic
         await query.answer(t(lang, "history.gone"), show_alert=True)
         return
@@ -101,11 +102,11 @@ async def history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def _open(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, summary: ConversationSummary
+    update: Update, context: BotContext, chat: ChatKey, summary: ConversationSummary
 ) -> None:
     query, lang = update.callback_query, language(update, context)
     assert query is not None
-    resumed = await services(context).history.resume(chat, summary.id)
+    resumed = await context.services.history.resume(chat, summary.id)
     if resumed is None:
         await query.answer(t(lang, "history.gone"), show_alert=True)
         return
@@ -115,7 +116,7 @@ async def _open(
 
 
 async def _rename(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, summary: ConversationSummary
+    update: Update, context: BotContext, chat: ChatKey, summary: ConversationSummary
 ) -> None:
     """Ask for the new name with a force-reply; the reply (to that question) becomes the title."""
     query, user, lang = update.callback_query, update.effective_user, language(update, context)
@@ -131,11 +132,11 @@ async def _rename(
         message_thread_id=chat.thread_id or None,
         reply_markup=ForceReply(selective=True, input_field_placeholder=t(lang, "history.rename_placeholder")),
     )
-    services(context).history.renames.put(chat, question.message_id, summary.id, user.id)
+    context.services.history.renames.put(chat, question.message_id, summary.id, user.id)
 
 
 async def _export(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, summary: ConversationSummary
+    update: Update, context: BotContext, chat: ChatKey, summary: ConversationSummary
 ) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -143,7 +144,7 @@ async def _export(
 
 
 async def _delete(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, summary: ConversationSummary
+    update: Update, context: BotContext, chat: ChatKey, summary: ConversationSummary
 ) -> None:
     """The confirm step: nothing is deleted until "yes"."""
     assert update.callback_query is not None
@@ -153,9 +154,9 @@ async def _delete(
 
 
 async def _confirm_delete(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, summary: ConversationSummary
+    update: Update, context: BotContext, chat: ChatKey, summary: ConversationSummary
 ) -> None:
-    query, lang, svc = update.callback_query, language(update, context), services(context)
+    query, lang, svc = update.callback_query, language(update, context), context.services
     assert query is not None
     if summary.active and svc.turn_queue.busy(chat):  # its answer is being written: it would lose its rows
         await query.answer(t(lang, "history.busy"), show_alert=True)
@@ -167,7 +168,7 @@ async def _confirm_delete(
     await edit_pressed(update, context, deleted_text(lang, summary))
 
 
-_Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, ChatKey, ConversationSummary], Awaitable[None]]
+_Action = Callable[[Update, BotContext, ChatKey, ConversationSummary], Awaitable[None]]
 _ACTIONS: dict[str, _Action] = {
     "open": _open,
     "rename": _rename,
@@ -177,12 +178,12 @@ _ACTIONS: dict[str, _Action] = {
 }
 
 
-async def rename_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def rename_reply(update: Update, context: BotContext) -> None:
     """The answer to a rename question becomes the conversation's title."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.reply_to_message is None:
         return
-    renames = services(context).history.renames
+    renames = context.services.history.renames
     asked = renames.get(message.chat_id, message.reply_to_message.message_id)
     if asked is None:
         await reply(update, context, "history.rename_expired")
@@ -190,7 +191,7 @@ async def rename_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if asked.user_id != user.id:
         await reply(update, context, "history.rename_not_yours")
         raise ApplicationHandlerStop
-    title = await services(context).history.rename(asked.chat, asked.conversation_id, message.text or "")
+    title = await context.services.history.rename(asked.chat, asked.conversation_id, message.text or "")
     if title is None:
         await reply(update, context, "history.rename_empty")
     else:
@@ -199,11 +200,11 @@ async def rename_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
-async def _send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, chat: ChatKey, conversation_id: int) -> None:
+async def _send_export(update: Update, context: BotContext, chat: ChatKey, conversation_id: int) -> None:
     lang = language(update, context)
     names = {"user": t(lang, "export.user"), "assistant": t(lang, "export.assistant")}
     cut = t(lang, "export.cut", mb=MAX_EXPORT_BYTES // 1_000_000)
-    built = await services(context).history.export(chat, conversation_id, names, cut, t(lang, "history.untitled"))
+    built = await context.services.history.export(chat, conversation_id, names, cut, t(lang, "history.untitled"))
     if built is None:
         await reply(update, context, "history.gone")
         return
@@ -225,9 +226,9 @@ EMBEDDING_INTERVAL = 30.0  # seconds between background embedding rounds (EMBEDD
 EMBEDDING_BATCHES = 4  # batches a round at most: a large backlog is worked off over a few minutes
 
 
-async def embedding_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def embedding_job(context: BotContext) -> None:
     """Embed the messages that are new since the last round (search by meaning)."""
-    meaning = services(context).history.meaning
+    meaning = context.services.history.meaning
     if meaning is None:
         return
     for _ in range(EMBEDDING_BATCHES):

@@ -6,8 +6,8 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.errors import ErrorKind, WenwenError
 from bot.core.limits import DailyLimitReached
 from bot.core.media import parse_image_flags
@@ -17,7 +17,7 @@ from bot.render.errors import failure_text, limit_text
 from bot.render.media import send_images
 from bot.render.telegram_io import Target, TelegramText
 
-from .common import chat_key, command_argument, language, reply, services, thread_id_of
+from .common import chat_key, command_argument, language, reply, thread_id_of
 from .governance import group_admins_only
 from .media_io import chat_action, checked_image, image_file, speak
 
@@ -31,18 +31,18 @@ def image_error(lang: str, error: WenwenError, model: str = "") -> str:
     return t(lang, "image.failed", reason=error.message[:300])
 
 
-def _io(update: Update, context: ContextTypes.DEFAULT_TYPE) -> TelegramText:
+def _io(update: Update, context: BotContext) -> TelegramText:
     chat, message = update.effective_chat, update.effective_message
     assert chat is not None
     return TelegramText(context.bot, Target(chat.id, thread_id_of(message) or None))
 
 
-async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def image(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
     lang = language(update, context)
-    media = services(context).media
+    media = context.services.media
     request = parse_image_flags(command_argument(message), media.image_model)
     if not request.prompt:
         await message.reply_text(t(lang, "image.usage"))
@@ -63,7 +63,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_images(_io(update, context), images)
 
 
-async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edit_photo(update: Update, context: BotContext) -> None:
     """A photo with the caption `/edit <instruction>`: /v1/images/edits."""
     message = update.effective_message
     if message is None:
@@ -87,7 +87,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None:
         return
     try:
-        images = await services(context).media.edit(checked.data, checked.mime, request, user.id)
+        images = await context.services.media.edit(checked.data, checked.mime, request, user.id)
     except DailyLimitReached as error:
         await message.reply_text(limit_text(lang, error.reached), do_quote=True)
         return
@@ -98,12 +98,12 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_images(_io(update, context), images)
 
 
-async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edit_command(update: Update, context: BotContext) -> None:
     """/edit typed as text: it belongs in a photo's caption."""
     await reply(update, context, "edit.usage")
 
 
-async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tts(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -115,14 +115,14 @@ async def tts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await speak(update, context, text)
 
 
-async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def voice(update: Update, context: BotContext) -> None:
     """/voice on|off, or /voice to toggle."""
     message = update.effective_message
     if message is None:
         return
     if not await group_admins_only(update, context):
         return
-    conversations = services(context).conversations
+    conversations = context.services.conversations
     chat = chat_key(update)
     wanted = command_argument(message).lower()
     enabled = wanted in ("on", "1", "yes", "开", "开启") if wanted else not await conversations.voice_replies(chat)

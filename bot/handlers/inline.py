@@ -23,8 +23,8 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, ContextTypes
 
+from bot.context import BotApplication, BotContext
 from bot.core.events import AnswerDelta, LimitHit, ReasoningUpdate, Sources, ToolStep, TurnDone, TurnEvent, TurnFailed
 from bot.core.inline import inline_question
 from bot.core.turn_queue import Job
@@ -34,11 +34,10 @@ from bot.render.errors import failure_text, limit_text
 from bot.render.inline import InlineStream, InlineText, inline_stop_keyboard
 from bot.render.markdown import Chunk
 from bot.render.telegram_io import clip
-from bot.wiring import Services, services_of
+from bot.wiring import Services
 from storage import ChatKey
 
 from .answers import _note
-from .common import services
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ def _result_id(question: str) -> str:
     return "ask:" + hashlib.sha256(question.encode()).hexdigest()[:38]
 
 
-async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_inline_query(update: Update, context: BotContext) -> None:
     """One "Ask <model>" result for an allowed user's question (nothing is asked of the gateway yet)."""
     query = update.inline_query
     if query is None:
@@ -65,7 +64,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         button = InlineQueryResultsButton(t(lang, "inline.hint_button"), start_parameter=HINT_START)
         await _answer(query, [], button=button, cache_time=CACHE_SECONDS)
         return
-    svc = services(context)
+    svc = context.services
     model = await svc.conversations.model_for(ChatKey(query.from_user.id))
     result = InlineQueryResultArticle(
         _result_id(question),
@@ -97,7 +96,7 @@ async def _answer(
         log.info("inline query not answered: %s", error.message)
 
 
-async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_chosen_inline_result(update: Update, context: BotContext) -> None:
     """The user sent our result: answer the question into its inline message, in the turn queue."""
     chosen = update.chosen_inline_result
     if chosen is None or not chosen.result_id.startswith("ask:"):
@@ -106,7 +105,7 @@ async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_
     if message_id is None or not question:
         log.info("chosen inline result without a message to edit or a question")
         return
-    svc = services(context)
+    svc = context.services
     user_id, lang = chosen.from_user.id, pick_language(chosen.from_user.language_code)
     run = svc.inline_runs.start(message_id, user_id)
     if run is None:
@@ -119,9 +118,9 @@ async def on_chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_
         svc.inline_runs.end(message_id)
 
 
-def inline_job(application: Application, message_id: str, question: str, user_id: int, lang: str) -> Job:
+def inline_job(application: BotApplication, message_id: str, question: str, user_id: int, lang: str) -> Job:
     """The queued work of one inline answer; the run ends with it (however it ends)."""
-    svc = services_of(application.bot_data)
+    svc = application.bot_data.services
     bot = application.bot
 
     async def job() -> None:
@@ -195,13 +194,13 @@ async def _show_plain(bot: Bot, message_id: str, text: str) -> None:
         log.info("could not edit the inline message: %s", error)
 
 
-async def inline_stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_stop_button(update: Update, context: BotContext) -> None:
     """⏹ on an inline answer: only its owner (or an admin) stops it."""
     query = update.callback_query
     if query is None:
         return
     lang = pick_language(query.from_user.language_code)
-    svc = services(context)
+    svc = context.services
     run = svc.inline_runs.get(query.inline_message_id or "")
     stopped = (
         False

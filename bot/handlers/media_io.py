@@ -9,8 +9,8 @@ import logging
 from telegram import Bot, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.errors import WenwenError
 from bot.core.images import CheckedImage, fit_for_model_async
 from bot.core.limits import DailyLimitReached
@@ -24,7 +24,7 @@ from bot.render.telegram_io import Target, TelegramText
 from bot.wiring import Services
 from storage import ChatKey
 
-from .common import language, services, thread_id_of
+from .common import language, thread_id_of
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def telegram_image_fetcher(bot: Bot) -> ImageFetcher:
     return fetch
 
 
-async def chat_action(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> None:
+async def chat_action(update: Update, context: BotContext, action: str) -> None:
     chat, message = update.effective_chat, update.effective_message
     if chat is None:
         return
@@ -92,12 +92,12 @@ async def speak_if_wanted(
         await speak_to(bot, svc, target, answer, user_id, lang)
 
 
-async def speak(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+async def speak(update: Update, context: BotContext, text: str) -> bool:
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None or user is None:
         return False
     target = Target(chat.id, thread_id_of(message) or None)
-    return await speak_to(context.bot, services(context), target, text, user.id, language(update, context))
+    return await speak_to(context.bot, context.services, target, text, user.id, language(update, context))
 
 
 async def speak_to(bot: Bot, svc: Services, target: Target, text: str, user_id: int, lang: str) -> bool:

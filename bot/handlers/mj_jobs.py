@@ -6,23 +6,22 @@ import asyncio
 import logging
 
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
 from bot.render.mj import MjRenderer, mj_failure_text
-from bot.wiring import services_of
 
 from .imagine import ask_for_prompt
 
 log = logging.getLogger(__name__)
 
 
-async def poll_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_tick(context: BotContext) -> None:
     """Ask the gateway about every pending task at once, then show what changed.
 
     Each chat's events go in order, chats side by side: one chat waiting for its Telegram window
     (about a message a second) must not hold up every other chat's results."""
-    svc = services_of(context.bot_data)
+    svc = context.services
     renderer = MjRenderer(context.bot)
     by_chat: dict[int, list[MjPollEvent]] = {}
     for event in await svc.mj_poller.tick():
@@ -31,9 +30,9 @@ async def poll_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _show_chat_events(
-    context: ContextTypes.DEFAULT_TYPE, renderer: MjRenderer, events: list[MjPollEvent]
+    context: BotContext, renderer: MjRenderer, events: list[MjPollEvent]
 ) -> None:
-    svc = services_of(context.bot_data)
+    svc = context.services
     for event in events:
         try:
             if isinstance(event, MjProgress):
@@ -57,8 +56,8 @@ async def _show_chat_events(
             log.warning("mj update for task %s not shown: %s", event.task.task_id, error)
 
 
-async def deliver(renderer: MjRenderer, context: ContextTypes.DEFAULT_TYPE, event: MjFinished) -> None:
-    poller = services_of(context.bot_data).mj_poller
+async def deliver(renderer: MjRenderer, context: BotContext, event: MjFinished) -> None:
+    poller = context.services.mj_poller
     try:
         message_id = await renderer.send_result(event)
     except Forbidden as error:  # the user blocked the bot: the result can never arrive

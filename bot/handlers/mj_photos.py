@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
-from .common import command_argument, language, services, thread_id_of
+from .common import command_argument, language, thread_id_of
 from .imagine import show_outcome
 from .media_io import image_data_url, image_file
 
@@ -19,7 +19,7 @@ def caption_command(message: Message) -> str:
     return text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
 
 
-async def _photo_url(context: ContextTypes.DEFAULT_TYPE, message: Message, lang: str) -> str | None:
+async def _photo_url(context: BotContext, message: Message, lang: str) -> str | None:
     """The message's photo or image file as a data URL; None (the user told why) when it cannot be sent."""
     found = image_file(message)
     if found is None:
@@ -35,7 +35,7 @@ async def _photo_url(context: ContextTypes.DEFAULT_TYPE, message: Message, lang:
     return image
 
 
-async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def describe_command(update: Update, context: BotContext) -> None:
     """/describe as a reply to a photo."""
     message = update.effective_message
     if message is None:
@@ -47,13 +47,13 @@ async def describe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await describe_photo(context, message, replied)
 
 
-async def blend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def blend_command(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(t(language(update, context), "mj.blend_usage"))
 
 
 async def describe_photo(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, photo_message: Message | None = None
+    context: BotContext, message: Message, photo_message: Message | None = None
 ) -> None:
     source = photo_message or message
     user = message.from_user
@@ -64,11 +64,11 @@ async def describe_photo(
     if image is None:
         return
     chat = ChatKey(message.chat_id, thread_id_of(message))
-    outcome = await services(context).mj.describe(chat, user.id, lang, image, message.message_id)
+    outcome = await context.services.mj.describe(chat, user.id, lang, image, message.message_id)
     await show_outcome(context, message, lang, outcome)
 
 
-async def blend_album(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+async def blend_album(context: BotContext, parts: list[Message]) -> None:
     captioned = next((m for m in parts if m.caption), parts[0])
     user = captioned.from_user
     if user is None:
@@ -86,7 +86,7 @@ async def blend_album(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) 
         images.append(image)
     chat = ChatKey(captioned.chat_id, thread_id_of(captioned))
     dimensions = command_argument(captioned) or "square"
-    outcome = await services(context).mj.blend(
+    outcome = await context.services.mj.blend(
         chat, user.id, lang, images, dimensions, captioned.message_id
     )
     await show_outcome(context, captioned, lang, outcome)

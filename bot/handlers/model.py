@@ -5,22 +5,22 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.errors import ErrorKind, WenwenError
 from bot.i18n import t
 from bot.render import callback_data
 from bot.render.keyboards import MODELS_PER_PAGE, model_keyboard, model_token
 from bot.render.telegram_io import clip
 
-from .common import chat_key, command_argument, edit_pressed, language, reply, services, text_for
+from .common import chat_key, command_argument, edit_pressed, language, reply, text_for
 from .governance import group_admins_only
 
 log = logging.getLogger(__name__)
 
 
-async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def model_command(update: Update, context: BotContext) -> None:
+    svc = context.services
     chat = chat_key(update)
     message = update.effective_message
     if message is None:
@@ -49,7 +49,7 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _send_picker(update, context, models)
 
 
-def list_failure(update: Update, context: ContextTypes.DEFAULT_TYPE, error: WenwenError) -> str:
+def list_failure(update: Update, context: BotContext, error: WenwenError) -> str:
     """Why the model list could not be loaded, in words a user can act on."""
     lang = language(update, context)
     if error.kind == ErrorKind.INVALID_KEY:
@@ -59,21 +59,21 @@ def list_failure(update: Update, context: ContextTypes.DEFAULT_TYPE, error: Wenw
     return error.message
 
 
-async def show_model_picker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_model_picker(update: Update, context: BotContext) -> None:
     """The picker on its own (from the /settings menu)."""
     try:
-        models = await services(context).catalog.chat_models()
+        models = await context.services.catalog.chat_models()
     except WenwenError as error:
         await reply(update, context, "model.list_failed", reason=list_failure(update, context, error))
         return
     await _send_picker(update, context, models)
 
 
-async def _send_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, models: list[str]) -> None:
+async def _send_picker(update: Update, context: BotContext, models: list[str]) -> None:
     message = update.effective_message
     if message is None:
         return
-    current = await services(context).conversations.model_for(chat_key(update))
+    current = await context.services.conversations.model_for(chat_key(update))
     page = models.index(current) // MODELS_PER_PAGE if current in models else 0
     await message.reply_text(
         text_for(update, context, "model.current", model=current),
@@ -82,12 +82,12 @@ async def _send_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, model
     )
 
 
-async def model_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def model_button(update: Update, context: BotContext) -> None:
     """`model:<token>` picks a model, `models:<page>` turns the page."""
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
-    svc = services(context)
+    svc = context.services
     lang = language(update, context)
     chat = chat_key(update)
     press = callback_data.parse_model(query.data)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.conversation import UserTurn
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
@@ -15,7 +15,7 @@ from storage import ChatKey
 from .addressing import addressed_text, quote_of
 from .albums import collect
 from .chat import run_chat_turn
-from .common import language, services, thread_id_of
+from .common import language, thread_id_of
 from .image_commands import edit_photo
 from .media_io import image_file
 from .mj_photos import blend_album, caption_command, describe_photo
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 ALBUM_MAX = 10
 
 
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_photo(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or image_file(message) is None:
         return
@@ -46,7 +46,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _vision_turn(update, context, [message])
 
 
-async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+async def _album_ready(context: BotContext, parts: list[Message]) -> None:
     captioned = next((m for m in parts if m.caption), parts[0])
     if caption_command(captioned) == "/blend":
         await blend_album(context, parts)
@@ -58,7 +58,7 @@ async def _album_ready(context: ContextTypes.DEFAULT_TYPE, parts: list[Message])
     await _vision_turn(update, context, parts[:ALBUM_MAX])
 
 
-async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+async def _vision_turn(update: Update, context: BotContext, parts: list[Message]) -> None:
     """The photos (by file id; fetched, checked and sized when the answer is made) and the caption as one turn."""
     message = next((m for m in parts if m.caption), parts[0])
     user = message.from_user
@@ -87,7 +87,7 @@ async def _vision_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, parts
     )
 
 
-async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other_file(update: Update, context: BotContext) -> None:
     """Documents that are not images: say what the bot can read (in groups only when addressed)."""
     message = update.effective_message
     if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
@@ -97,7 +97,7 @@ async def on_other_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if message.media_group_id:  # an album of files gets one answer, not one per file
         key = (message.chat_id, hash(message.media_group_id))
-        albums = services(context).albums_answered
+        albums = context.services.albums_answered
         if albums.get(key):
             return
         albums.put(key, True)

@@ -6,26 +6,26 @@ import logging
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
+from bot.context import BotApplication, BotContext
 from bot.core.recovery import RecoveryKind, RecoveryStep, plan_recovery
 from bot.i18n import t
 from bot.render import callback_data
 from bot.render.keyboards import retry_keyboard
 from bot.render.markdown import Chunk, render_pieces
 from bot.render.telegram_io import Target, TelegramText
-from bot.wiring import Services, services_of
+from bot.wiring import Services
 
 from .answers import AnswerPlace, answer_job, submit_answer
-from .common import chat_key, edit_pressed, language, services
+from .common import chat_key, edit_pressed, language
 
 log = logging.getLogger(__name__)
 
 
-async def recover_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def recover_job(context: BotContext) -> None:
     """Runs once, in the background, right after start-up."""
     application = context.application
-    svc = services_of(application.bot_data)
+    svc = application.bot_data.services
     started = context.job.data if context.job is not None and isinstance(context.job.data, float) else None
     steps = await plan_recovery(svc.storage, started=started)
     if steps:
@@ -37,7 +37,7 @@ async def recover_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not recover the answer in chat %s: %s", step.chat.chat_id, error)
 
 
-async def _recover(application: Application, svc: Services, step: RecoveryStep) -> None:
+async def _recover(application: BotApplication, svc: Services, step: RecoveryStep) -> None:
     private = step.chat.chat_id > 0
     target = Target(step.chat.chat_id, step.chat.thread_id or None, None if private else step.reply_to)
     io = TelegramText(application.bot, target)
@@ -85,7 +85,7 @@ async def _delete(bot: Bot, chat_id: int, message_ids: tuple[int, ...]) -> None:
             log.info("could not delete a preview left by the crash: %s", error)
 
 
-async def retry_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def retry_button(update: Update, context: BotContext) -> None:
     """🔄 `retry:<answer id>`: answer that question again — only while it is the chat's last answer."""
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
@@ -95,7 +95,7 @@ async def retry_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if answer_id is None or update.effective_chat is None:
         await query.answer(t(lang, "button.unknown"))
         return
-    if not await services(context).conversations.take_back(chat_key(update), answer_id):
+    if not await context.services.conversations.take_back(chat_key(update), answer_id):
         await query.answer(t(lang, "retry.too_old"), show_alert=True)
         return
     await query.answer(t(lang, "retry.started"))

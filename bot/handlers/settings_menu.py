@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.conversation import ConversationService
 from bot.i18n import t
 from bot.render import callback_data
@@ -18,18 +18,18 @@ from bot.render.settings_menu import (
 )
 from storage import ChatKey, ChatSettings
 
-from .common import chat_key, edit_pressed, language, services, text_for
+from .common import chat_key, edit_pressed, language, text_for
 from .governance import group_admins_only
 from .model import show_model_picker
 
 
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
     chat = chat_key(update)
-    current = await services(context).conversations.settings(chat)
-    model = await services(context).conversations.model_for(chat)
+    current = await context.services.conversations.settings(chat)
+    model = await context.services.conversations.model_for(chat)
     await message.reply_text(
         text_for(update, context, "settings.title", model=model),
         parse_mode="HTML",
@@ -37,12 +37,12 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
-async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_button(update: Update, context: BotContext) -> None:
     """`cfg:<setting>` moves that setting to its next value and redraws the menu."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    svc = services(context)
+    svc = context.services
     chat = chat_key(update)
     name = callback_data.parse_setting(query.data)
     if name is not None and not await group_admins_only(update, context):

@@ -6,14 +6,14 @@ import html
 from io import BytesIO
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.usage_report import ModelUsage
 from bot.i18n import t
 from bot.render.charts import DayUsage, UserUsage, usage_chart_async
 from bot.wiring import Services
 
-from .common import language, services
+from .common import language
 
 
 def _lines(lang: str, rows: list[ModelUsage]) -> list[str]:
@@ -54,12 +54,12 @@ async def _limit_lines(svc: Services, lang: str, user_id: int) -> list[str]:
     ]
 
 
-async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def usage(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     lang = language(update, context)
-    svc = services(context)
+    svc = context.services
     report = await svc.conversations.usage(user.id)
     parts = [t(lang, "usage.title"), *await _limit_lines(svc, lang, user.id)]
     parts += ["", f"<b>{t(lang, 'usage.today')}</b>", *_lines(lang, report.today)]
@@ -67,13 +67,13 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text("\n".join(parts), parse_mode="HTML")
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     """/stats (admins): everyone's usage over the last 30 days."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     lang = language(update, context)
-    svc = services(context)
+    svc = context.services
     if not svc.access.is_admin(user.id):
         await message.reply_text(t(lang, "admin.only"))
         return

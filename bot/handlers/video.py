@@ -7,8 +7,8 @@ import logging
 
 from telegram import Bot, Message, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.errors import WenwenError
 from bot.core.tasks.events import (
     TaskEvent,
@@ -26,16 +26,15 @@ from bot.i18n import pick_language, t
 from bot.render import callback_data
 from bot.render.errors import limit_text
 from bot.render.video import VideoRenderer, video_failure_text, video_refusal_text
-from bot.wiring import services_of
 from storage import ChatKey
 
-from .common import command_argument, language, services, thread_id_of
+from .common import command_argument, language, thread_id_of
 from .media_io import TELEGRAM_DOWNLOAD_LIMIT, download, image_file
 
 log = logging.getLogger(__name__)
 
 
-async def video_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def video_command(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -49,7 +48,7 @@ async def video_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _start(context, message, lang, options, ())
 
 
-async def video_photos(context: ContextTypes.DEFAULT_TYPE, parts: list[Message]) -> None:
+async def video_photos(context: BotContext, parts: list[Message]) -> None:
     """A photo captioned /video (image to video), or an album of two (first and last frame)."""
     captioned = next((m for m in parts if m.caption), parts[0])
     user = captioned.from_user
@@ -80,8 +79,8 @@ async def _options(message: Message, lang: str, argument: str) -> VideoOptions |
     return options
 
 
-async def _usage(context: ContextTypes.DEFAULT_TYPE, lang: str) -> str:
-    svc = services(context)
+async def _usage(context: BotContext, lang: str) -> str:
+    svc = context.services
     try:
         models = await svc.video.video_models()
         listed = ", ".join(models) if models else t(lang, "video.no_models")
@@ -103,7 +102,7 @@ def _mime(data: bytes) -> str:
 
 
 async def _start(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     message: Message,
     lang: str,
     options: VideoOptions,
@@ -111,7 +110,7 @@ async def _start(
     *,
     user_id: int | None = None,
 ) -> None:
-    svc = services(context)
+    svc = context.services
     user = user_id if user_id is not None else (message.from_user.id if message.from_user else 0)
     chat = ChatKey(message.chat_id, thread_id_of(message))
     images = await _images(context.bot, file_ids)
@@ -122,18 +121,18 @@ async def _start(
 
 
 async def _show_outcome(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, lang: str, outcome: TaskOutcome, model: str
+    context: BotContext, message: Message, lang: str, outcome: TaskOutcome, model: str
 ) -> None:
     if isinstance(outcome, TaskStarted):
         message_id = await VideoRenderer(context.bot).send_progress(outcome.task)
-        await services(context).video.engine.progress_message_sent(outcome.task, message_id)
+        await context.services.video.engine.progress_message_sent(outcome.task, message_id)
     elif isinstance(outcome, TaskLimited):
         await message.reply_text(limit_text(lang, outcome.reached), do_quote=True)
     else:
         await message.reply_text(video_refusal_text(lang, outcome, model), do_quote=True)
 
 
-async def again_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def again_button(update: Update, context: BotContext) -> None:
     """🔁 under a video: the same prompt, options and photos again (a new paid task)."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -144,7 +143,7 @@ async def again_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if row_id is None or message is None:
         await query.answer(t(lang, "button.unknown"))
         return
-    svc = services(context)
+    svc = context.services
     found = await svc.video.for_again(row_id, user.id, svc.access.is_admin(user.id))
     if isinstance(found, TaskRefused):
         await query.answer(video_refusal_text(lang, found)[:200], show_alert=found.kind == NOT_YOURS)
@@ -154,9 +153,9 @@ async def again_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _start(context, message, found.lang, options_of(found), file_ids, user_id=user.id)
 
 
-async def video_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def video_tick(context: BotContext) -> None:
     """Poll every pending video, then show what changed: each chat's events in order, chats side by side."""
-    svc = services_of(context.bot_data)
+    svc = context.services
     renderer = VideoRenderer(context.bot)
     by_chat: dict[int, list[TaskEvent]] = {}
     for event in await svc.video.engine.tick():
@@ -165,9 +164,9 @@ async def video_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _show_chat_events(
-    context: ContextTypes.DEFAULT_TYPE, renderer: VideoRenderer, events: list[TaskEvent]
+    context: BotContext, renderer: VideoRenderer, events: list[TaskEvent]
 ) -> None:
-    engine = services_of(context.bot_data).video.engine
+    engine = context.services.video.engine
     for event in events:
         try:
             if isinstance(event, TaskProgress):
@@ -185,8 +184,8 @@ async def _show_chat_events(
             log.warning("video update for task %s not shown: %s", event.task.id, error)
 
 
-async def _deliver(renderer: VideoRenderer, context: ContextTypes.DEFAULT_TYPE, event: TaskFinished) -> None:
-    engine = services_of(context.bot_data).video.engine
+async def _deliver(renderer: VideoRenderer, context: BotContext, event: TaskFinished) -> None:
+    engine = context.services.video.engine
     try:
         message_id = await renderer.send_result(event)
     except Forbidden as error:  # the user blocked the bot: the video can never arrive

@@ -6,8 +6,8 @@ import logging
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatAction
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.core.conversation import UserTurn
 from bot.core.errors import WenwenError
 from bot.core.limits import DailyLimitReached
@@ -18,7 +18,7 @@ from bot.render.errors import limit_text, transcription_failure_text
 
 from .addressing import addressed_text
 from .chat import run_chat_turn
-from .common import chat_key, language, services
+from .common import chat_key, language
 from .media_io import chat_action, download
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def recording(message: Message) -> tuple[str, str, int | None, str | None, str |
     return None
 
 
-async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_voice(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     found = recording(message) if message else None
     if message is None or user is None or found is None:
@@ -59,7 +59,7 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     audio = await download(context.bot, file_id)
     try:
         name = transcription_filename(kind, file_name, mime_type)
-        transcript = await services(context).media.transcribe(audio, name, user.id)
+        transcript = await context.services.media.transcribe(audio, name, user.id)
     except DailyLimitReached as error:
         await message.reply_text(limit_text(lang, error.reached), do_quote=True)
         return

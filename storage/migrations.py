@@ -250,4 +250,8 @@ MIGRATIONS: list[list[Statement]] = [
             )
         """,
     ],
+    # 13: a Midjourney video task's result (`videoUrl`), delivered as a video instead of its poster image
+    [
+        "ALTER TABLE mj_tasks ADD COLUMN video_url TEXT NOT NULL DEFAULT ''",
+    ],
 ]

@@ -46,6 +46,7 @@ class MjTaskRow:
     created_at: float
     shown_at: float
     delivery_attempts: int = 0
+    video_url: str = ""  # MJ video tasks: the result is this video, not image_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def _task(row: Any) -> MjTaskRow:
         created_at=row["created_at"],
         shown_at=row["shown_at"],
         delivery_attempts=row["delivery_attempts"],
+        video_url=row["video_url"],
     )
 
 
@@ -176,6 +178,7 @@ class MjTaskRepository:
             "final_prompt",
             "fail_reason",
             "image_url",
+            "video_url",
             "progress_message_id",
             "progress_is_photo",
             "modal_message_id",

@@ -10,7 +10,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.core.errors import ErrorKind
 from bot.core.mj.events import MjFailed, MjFinished, MjRefused
-from bot.core.mj.service import ALREADY_PRESSED, NOT_WAITING, NOT_YOURS, UNKNOWN_BUTTON
+from bot.core.mj.service import ALREADY_PRESSED, NOT_WAITING, NOT_YOURS, UNKNOWN_BUTTON, UNREADABLE_IMAGE
 from bot.i18n import MESSAGES, t
 from storage import MjButtonRow, MjTaskRow
 
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
 BUTTONS_PER_ROW = 5
+VIDEO_LIMIT = 50_000_000  # sendVideo's limit for bots; a larger video goes out as a document
 
 
 def bar(percent: int | None, width: int = 10) -> str:
@@ -64,6 +65,7 @@ def refusal_text(lang: str, refused: MjRefused) -> str:
         NOT_YOURS: "mj.not_yours",
         ALREADY_PRESSED: "mj.already_pressed",
         NOT_WAITING: "mj.not_waiting",
+        UNREADABLE_IMAGE: "image.unreadable",
     }
     if refused.kind in special:
         return t(lang, special[refused.kind])
@@ -159,6 +161,8 @@ class MjRenderer:
                 reply_markup=keyboard,
                 **self._where(task),
             )
+        elif finished.video is not None:
+            return await self.send_video(task, finished.video, finished.content_type, keyboard)
         elif finished.image is None:
             message = await self.bot.send_message(
                 text=t(task.lang, "mj.no_image"),
@@ -183,6 +187,30 @@ class MjRenderer:
         sent = await send_photo_or_file(
             self.bot, image, name, caption=caption, where=self._where(task), reply_markup=keyboard, as_file=as_file
         )
+        return sent.message_id
+
+
+    async def send_video(
+        self, task: MjTaskRow, video: bytes, content_type: str, keyboard: InlineKeyboardMarkup | None
+    ) -> int:
+        """An MJ video task's result as a Telegram video (streamable), a document when over sendVideo's limit."""
+        caption = clip(f"🎬 {task.final_prompt or task.prompt}", CAPTION_LIMIT)
+        subtype = content_type.split("/")[-1].split(";")[0].strip().lower()
+        name = f"midjourney-{task.task_id}.{'webm' if subtype == 'webm' else 'mp4'}"
+        where = self._where(task)
+        if len(video) <= VIDEO_LIMIT:
+            sent = await self.bot.send_video(
+                video=BytesIO(video),
+                filename=name,
+                caption=caption,
+                supports_streaming=True,
+                reply_markup=keyboard,
+                **where,
+            )
+        else:
+            sent = await self.bot.send_document(
+                document=BytesIO(video), filename=name, caption=caption, reply_markup=keyboard, **where
+            )
         return sent.message_id
 
 

@@ -91,6 +91,22 @@ class MidjourneyClient:
     async def describe(self, image: str, *, state: str = "") -> MjSubmitted:
         return await self._submit("/mj/submit/describe", {"base64": image, "state": state})
 
+    async def edits(self, prompt: str, image: str, *, state: str = "") -> MjSubmitted:
+        """Midjourney's editor on an uploaded image (`image`: a data URL)."""
+        return await self._submit("/mj/submit/edits", {"prompt": prompt, "image": image, "state": state})
+
+    async def swap_face(self, source: str, target: str, *, state: str = "") -> MjSubmitted:
+        """The face of `source` onto `target` (data URLs); new-api's route is not under /submit."""
+        return await self._submit(
+            "/mj/insight-face/swap", {"sourceBase64": source, "targetBase64": target, "state": state}
+        )
+
+    async def video(self, prompt: str, image: str, motion: str, *, state: str = "") -> MjSubmitted:
+        """A short video from an image (`motion`: low | high); the result arrives in `videoUrl`."""
+        return await self._submit(
+            "/mj/submit/video", {"prompt": prompt, "image": image, "motion": motion, "state": state}
+        )
+
     async def list_by_ids(self, task_ids: list[str]) -> list[MjTask]:
         """All the given tasks in one request (`POST /mj/task/list-by-condition`)."""
         raw, _ = await self._http.request_json(
@@ -109,3 +125,7 @@ class MidjourneyClient:
 
     async def download_image(self, url: str, *, max_bytes: int = 50_000_000) -> tuple[bytes, str]:
         return await self._http.download(url, max_bytes=max_bytes)
+
+    def image_link(self, task_id: str) -> str:
+        """The gateway's own copy of a task's image (`GET /mj/image/{id}`), for when the upstream link expired."""
+        return f"{str(self._http.client.base_url).rstrip('/')}/mj/image/{task_id}"

@@ -50,6 +50,8 @@ class MjTask(BaseModel):
     startTime: int | None = 0
     finishTime: int | None = 0
     imageUrl: str | None = ""
+    videoUrl: str | None = ""
+    videoUrls: list[Any] | None = None
     status: str | None = ""
     progress: str | None = ""
     failReason: str | None = ""
@@ -66,6 +68,17 @@ class MjTask(BaseModel):
         """The progress as a number; the upstream may put any text there."""
         match = _PERCENT.match(self.progress or "")
         return min(int(match.group(1)), 100) if match else None
+
+    @property
+    def video_url(self) -> str:
+        """An MJ video task's result: `videoUrl`, else the first of `videoUrls` (`[{url}]`, or plain strings)."""
+        if self.videoUrl:
+            return self.videoUrl
+        for item in self.videoUrls or []:
+            url = item.get("url") if isinstance(item, dict) else item
+            if isinstance(url, str) and url:
+                return url
+        return ""
 
     @property
     def final_prompt(self) -> str:

@@ -9,10 +9,12 @@ _REJECTED = (
     "MJ::BOOKMARK",
     "MJ::Job::PicReader",
     "MJ::Picread",
-    "MJ::JOB::animate",
     "MJ::JOB::video_virtual_upscale",
     "MJ::Job::PromptAnalyzer",
 )
+# The upscale's video buttons (V7 "Animate"): new-api refuses them as actions; the bot makes the video itself
+# with /mj/submit/video from the task's image, at the button's motion.
+_ANIMATE = {"MJ::JOB::animate_low::": "low", "MJ::JOB::animate_high::": "high"}
 # Vary (Region) needs a mask drawn on the image, which a Telegram chat cannot collect.
 _NEEDS_MASK = ("MJ::Inpaint",)
 _SUPPORTED = (
@@ -36,7 +38,12 @@ def usable(button: MjButton) -> bool:
     custom_id = button.customId or ""
     if not custom_id or custom_id.startswith(_REJECTED + _NEEDS_MASK):
         return False
-    return custom_id.startswith(_SUPPORTED)
+    return custom_id.startswith(_SUPPORTED) or video_motion(custom_id) is not None
+
+
+def video_motion(custom_id: str) -> str | None:
+    """`low` or `high` for an Animate button (made with /mj/submit/video), None for any other."""
+    return next((motion for prefix, motion in _ANIMATE.items() if custom_id.startswith(prefix)), None)
 
 
 def is_upscale_result(action: str) -> bool:

@@ -45,6 +45,7 @@ class MjFinished:
     content_type: str
     buttons: list[MjButtonRow] = field(default_factory=list)
     describe_prompts: list[str] = field(default_factory=list)
+    video: bytes | None = None  # an MJ video task's result (then `content_type` is the video's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ..limits import DailyLimits
 from ..sizes import PHOTO_LIMIT
 from .buttons import DESCRIBE_PREFIX, FILE, SEED, is_upscale_result, parse_describe_prompts, usable
 from .events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
+from .media import result_image, result_video
 from .service import mj_model
 
 log = logging.getLogger("bot.mj")
@@ -23,7 +24,7 @@ log = logging.getLogger("bot.mj")
 _RUNNING = {"IN_PROGRESS"}
 _DONE = {"SUCCESS"}
 _FAILED = {"FAILURE", "CANCEL"}
-_RESULT_LIMIT = 50_000_000
+_NO_SEED = ("VIDEO", "SWAP_FACE")  # not Discord images: /mj/task/{id}/image-seed has nothing for them
 MAX_DELIVERY_ATTEMPTS = 5  # then the user is told the result could not be sent
 UNDELIVERABLE = "undeliverable:"
 FATE_UNKNOWN = "fate unknown: a restart cut the submit off"
@@ -105,6 +106,7 @@ class MjPoller:
                 status=MjStatus.SUCCEEDED,
                 progress=100,
                 image_url=upstream.imageUrl or "",
+                video_url=upstream.video_url,
                 final_prompt=upstream.final_prompt or upstream.promptEn or task.prompt,
                 action=action,
             )
@@ -154,7 +156,7 @@ class MjPoller:
         if action == "DESCRIBE":
             prompts = parse_describe_prompts(upstream.final_prompt)
             buttons = [(f"{DESCRIBE_PREFIX}{i}", str(i + 1), "🎨") for i in range(len(prompts))]
-        else:
+        elif action not in _NO_SEED:
             buttons.append((SEED, "", "🌱"))
             if is_upscale_result(action):
                 buttons.append((FILE, "", "📄"))
@@ -162,14 +164,17 @@ class MjPoller:
 
     async def _finished(self, task: MjTaskRow) -> MjFinished:
         image: bytes | None = None
+        video: bytes | None = None
         content_type = ""
-        if task.image_url:
-            try:
-                image, content_type = await self._client.download_image(task.image_url, max_bytes=_RESULT_LIMIT)
-            except WenwenError as error:
-                log.warning("mj result image of task %s could not be downloaded: %s", task.task_id, error)
+        try:
+            if task.video_url:
+                video, content_type = await result_video(self._client, task)
+            elif task.image_url:
+                image, content_type = await result_image(self._client, task)
+        except WenwenError as error:
+            log.warning("mj result of task %s could not be downloaded: %s", task.task_id, error)
         prompts = parse_describe_prompts(task.final_prompt) if task.action == "DESCRIBE" else []
-        return MjFinished(task, image, content_type, await self._tasks.buttons(task.id), prompts)
+        return MjFinished(task, image, content_type, await self._tasks.buttons(task.id), prompts, video)
 
     async def delivered(self, task: MjTaskRow, message_id: int | None) -> None:
         await self._tasks.update(task.id, status=MjStatus.DELIVERED, result_message_id=message_id)

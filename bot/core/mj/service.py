@@ -12,8 +12,9 @@ from bot.wenwen.mj import MidjourneyClient, MjSubmitError, MjSubmitStatus, MjSub
 from storage import ChatKey, MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 
 from ..limits import DailyLimits
-from .buttons import DESCRIBE_PREFIX, FILE, SEED, action_of, parse_describe_prompts
+from .buttons import DESCRIBE_PREFIX, FILE, SEED, action_of, parse_describe_prompts, video_motion
 from .events import MjFile, MjLimited, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
+from .media import image_data_url, result_image
 
 log = logging.getLogger("bot.mj")
 
@@ -21,6 +22,7 @@ UNKNOWN_BUTTON = "unknown_button"
 NOT_YOURS = "not_yours"
 ALREADY_PRESSED = "already_pressed"
 NOT_WAITING = "not_waiting"
+UNREADABLE_IMAGE = "unreadable_image"  # the task's image could not be made into an input for the next step
 BLEND_DIMENSIONS = {"portrait": "PORTRAIT", "square": "SQUARE", "landscape": "LANDSCAPE"}
 
 
@@ -34,8 +36,8 @@ class MjPress:
 
 
 def mj_model(action: str) -> str:
-    """The name a Midjourney action is counted under (new-api's model names: mj_imagine, mj_upscale, …)."""
-    return f"mj_{action.lower()}"
+    """The name a Midjourney action is counted under (new-api's model names: mj_imagine, mj_upscale, …, swap_face)."""
+    return "swap_face" if action == "SWAP_FACE" else f"mj_{action.lower()}"
 
 
 class MidjourneyService:
@@ -82,14 +84,71 @@ class MidjourneyService:
         log.info("mj %s submitted task=%s row=%d chat=%s", action, submitted.task_id, row_id, chat.chat_id)
         return MjNeedsPrompt(task) if status == MjStatus.MODAL else MjStarted(task)
 
-    async def imagine(self, chat: ChatKey, user_id: int, lang: str, prompt: str, reply_to: int | None) -> MjOutcome:
+    async def imagine(
+        self,
+        chat: ChatKey,
+        user_id: int,
+        lang: str,
+        prompt: str,
+        reply_to: int | None,
+        images: list[str] | None = None,
+    ) -> MjOutcome:
+        """`images` (data URLs) are image prompts: sent as `base64Array` with the prompt."""
         return await self._start(
             chat,
             user_id,
             lang,
             "IMAGINE",
             prompt,
-            lambda state: self._client.imagine(prompt, state=state),
+            lambda state: self._client.imagine(prompt, state=state, images=images),
+            reply_to=reply_to,
+        )
+
+    async def edits(
+        self, chat: ChatKey, user_id: int, lang: str, prompt: str, image: str, reply_to: int | None
+    ) -> MjOutcome:
+        return await self._start(
+            chat,
+            user_id,
+            lang,
+            "EDITS",
+            prompt,
+            lambda state: self._client.edits(prompt, image, state=state),
+            reply_to=reply_to,
+        )
+
+    async def swap_face(
+        self, chat: ChatKey, user_id: int, lang: str, face: str, target: str, reply_to: int | None
+    ) -> MjOutcome:
+        """The face in `face` onto the person in `target` (data URLs)."""
+        return await self._start(
+            chat,
+            user_id,
+            lang,
+            "SWAP_FACE",
+            "/faceswap",
+            lambda state: self._client.swap_face(face, target, state=state),
+            reply_to=reply_to,
+        )
+
+    async def _video(self, parent: MjTaskRow, user_id: int, motion: str, reply_to: int | None) -> MjOutcome:
+        """A video of a finished task's image (`/mj/submit/video`; new-api refuses the Animate buttons as actions)."""
+        try:
+            data, _ = await result_image(self._client, parent)
+        except WenwenError as error:
+            return MjRefused(error.kind, error.message, None, error.request_id)
+        image = await image_data_url(data)
+        if image is None:
+            return MjRefused(UNREADABLE_IMAGE)
+        prompt = parent.final_prompt or parent.prompt
+        return await self._start(
+            parent.chat,
+            user_id,
+            parent.lang,
+            "VIDEO",
+            prompt,
+            lambda state: self._client.video(prompt, image, motion, state=state),
+            parent_id=parent.id,
             reply_to=reply_to,
         )
 
@@ -137,7 +196,10 @@ class MidjourneyService:
             return await self._seed(parent)
         if button.custom_id == FILE:
             return await self._file(parent)
-        if button.custom_id.startswith(DESCRIBE_PREFIX):
+        motion = video_motion(button.custom_id)
+        if motion is not None:
+            outcome = await self._video(parent, press.user_id, motion, reply_to)
+        elif button.custom_id.startswith(DESCRIBE_PREFIX):
             prompts = parse_describe_prompts(parent.final_prompt)
             index = int(button.custom_id.removeprefix(DESCRIBE_PREFIX))
             outcome = (
@@ -169,7 +231,7 @@ class MidjourneyService:
 
     async def _file(self, task: MjTaskRow) -> MjOutcome:
         try:
-            image, content_type = await self._client.download_image(task.image_url)
+            image, content_type = await result_image(self._client, task)
         except WenwenError as error:
             return MjRefused(error.kind, error.message, None, error.request_id)
         return MjFile(task, image, content_type)

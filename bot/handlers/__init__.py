@@ -31,6 +31,7 @@ from . import (
     imagine,
     inline,
     mj_photos,
+    mj_uploads,
     model,
     photos,
     recovery,
@@ -72,6 +73,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command("blend", mj_photos.blend_command),
     Command("describe", mj_photos.describe_command),
     Command("seed", imagine.seed),
+    Command("mjedit", mj_uploads.mjedit_command),  # a photo's caption, or a reply to a photo
+    Command("faceswap", mj_uploads.faceswap_command),  # belongs in the caption of photos
     Command("image", image_commands.image),
     Command("edit", image_commands.edit_command, menu=False),  # belongs in a photo's caption
     Command("video", video.video_command),

@@ -1,4 +1,5 @@
-"""Photos and image files: a vision turn, or /edit, /describe, /blend by caption; albums as one."""
+"""Photos and image files: a vision turn, or /edit, /describe, /blend, /imagine, /mjedit, /faceswap by caption;
+albums as one."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .common import language, thread_id_of
 from .image_commands import edit_photo
 from .media_io import image_file
 from .mj_photos import blend_album, caption_command, describe_photo
+from .mj_uploads import faceswap_album, faceswap_photo, imagine_photos, mjedit_photo
 from .video import video_photos
 from .voice import on_voice, recording
 
@@ -42,6 +44,12 @@ async def on_photo(update: Update, context: BotContext) -> None:
         await edit_photo(update, context)
     elif command == "/video":
         await video_photos(context, [message])
+    elif command == "/imagine":
+        await imagine_photos(context, [message])
+    elif command == "/mjedit":
+        await mjedit_photo(context, message)
+    elif command == "/faceswap":
+        await faceswap_photo(context, message)
     else:
         await _vision_turn(update, context, [message])
 
@@ -53,6 +61,12 @@ async def _album_ready(context: BotContext, parts: list[Message]) -> None:
         return
     if caption_command(captioned) == "/video":
         await video_photos(context, parts)
+        return
+    if caption_command(captioned) == "/imagine":
+        await imagine_photos(context, parts)
+        return
+    if caption_command(captioned) == "/faceswap":
+        await faceswap_album(context, parts)
         return
     update = Update(update_id=0, message=captioned)  # the album answers as the captioned part
     await _vision_turn(update, context, parts[:ALBUM_MAX])

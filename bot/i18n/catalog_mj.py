@@ -5,6 +5,8 @@ MJ_MESSAGES: dict[str, dict[str, str]] = {
     "cmd.blend": {"en": "Blend 2–5 photos (send an album)", "zh": "融合 2–5 张图片（发送相册）"},
     "cmd.describe": {"en": "Describe a photo as prompts", "zh": "把图片反推为提示词"},
     "cmd.seed": {"en": "Seed of a Midjourney result", "zh": "获取 Midjourney 结果的种子"},
+    "cmd.faceswap": {"en": "Swap a face into a photo (album of two)", "zh": "换脸（两张图片的相册）"},
+    "cmd.mjedit": {"en": "Edit a photo with Midjourney (caption)", "zh": "用 Midjourney 修改图片（图片说明）"},
     "mj.usage": {
         "en": "Send /imagine followed by what to draw, e.g.\n/imagine a red fox in snow --ar 16:9 --v 6.1",
         "zh": "请在 /imagine 后写上要画的内容，例如：\n/imagine 雪中的红狐狸 --ar 16:9 --v 6.1",
@@ -83,6 +85,20 @@ MJ_MESSAGES: dict[str, dict[str, str]] = {
     "mj.describe_usage": {
         "en": "Send a photo with the caption /describe, or reply /describe to a photo.",
         "zh": "请发送图片并写上说明 /describe，或用 /describe 回复一张图片。",
+    },
+    "mj.imagine_photos": {
+        "en": "Send 1–5 photos with the caption /imagine and your prompt: they are the prompt's image references.",
+        "zh": "请发送 1–5 张图片并写上说明 /imagine 和提示词：这些图片会作为提示词的参考图。",
+    },
+    "mj.faceswap_usage": {
+        "en": "Send an album of two photos captioned /faceswap — first the face, then the photo to put it on. "
+        "Or reply to the target photo with the face photo, captioned /faceswap.",
+        "zh": "请发送两张图片的相册并写上说明 /faceswap：第一张是脸，第二张是要换上这张脸的图片。"
+        "也可以用带说明 /faceswap 的人脸图片回复目标图片。",
+    },
+    "mj.mjedit_usage": {
+        "en": "Send a photo with the caption /mjedit and what to change, e.g. /mjedit make the sky stormy",
+        "zh": "请发送图片并写上说明 /mjedit 和要修改的内容，例如：/mjedit 把天空改成暴风雨",
     },
     "mj.photo_too_big": {
         "en": "📦 That photo is larger than Telegram lets bots download (20 MB). Send a smaller one.",

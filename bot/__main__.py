@@ -31,7 +31,7 @@ log = logging.getLogger("bot")
 
 def load_settings() -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         sys.stderr.write(describe_error(error) + "\n")
         raise SystemExit(2) from None

@@ -64,7 +64,7 @@ def check(settings: Settings) -> int:
 def _check_postgres(url: str) -> int:
     """PostgreSQL looks after its own integrity: what is checked is that it answers and its schema is known."""
     try:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         from storage.postgres import schema_version_at
     except ImportError:

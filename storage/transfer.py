@@ -189,10 +189,10 @@ async def _copy_table(
     total = 0
     last: int | None = None  # rowids may be negative (a group's chat id is the access table's rowid)
     while True:
-        after = "" if last is None else "WHERE rowid > ? "
+        where = "" if last is None else "WHERE rowid > ? "
         async with source.read() as conn:
             async with conn.execute(
-                f"SELECT rowid, {names} FROM {table} {after}ORDER BY rowid LIMIT ?",
+                f"SELECT rowid, {names} FROM {table} {where}ORDER BY rowid LIMIT ?",
                 (PAGE,) if last is None else (last, PAGE),
             ) as cursor:
                 rows = list(await cursor.fetchall())

@@ -141,7 +141,7 @@ class TelegramText:
                     ),
                     patient=not preview,
                 )
-                return message.message_id
+                return int(message.message_id)
             except RetryAfter as error:
                 if preview or attempt == MAX_FLOOD_WAITS:
                     raise

@@ -18,7 +18,7 @@ from . import callback_data
 from .errors import error_text
 from .keyboards import button
 from .mj import CAPTION_LIMIT, bar
-from .telegram_io import clip
+from .telegram_io import Placement, clip
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,13 @@ class VideoRenderer:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    def _where(self, task: TaskRow) -> dict[str, object]:
+    def _where(self, task: TaskRow) -> Placement:
         reply = ReplyParameters(task.reply_to, allow_sending_without_reply=True) if task.reply_to else None
         thread = task.chat.thread_id or None
-        return {"chat_id": task.chat.chat_id, "message_thread_id": thread, "reply_parameters": reply}
+        return Placement(chat_id=task.chat.chat_id, message_thread_id=thread, reply_parameters=reply)
 
     async def send_progress(self, task: TaskRow) -> int:
-        message = await self.bot.send_message(text=video_progress_text(task, None), **self._where(task))  # type: ignore[arg-type]
+        message = await self.bot.send_message(text=video_progress_text(task, None), **self._where(task))
         return message.message_id
 
     async def update_progress(self, task: TaskRow, percent: int) -> None:
@@ -115,7 +115,7 @@ class VideoRenderer:
                 caption=caption,
                 supports_streaming=True,
                 reply_markup=keyboard,
-                **self._where(task),  # type: ignore[arg-type]
+                **self._where(task),
             )
         else:
             sent = await self.bot.send_document(
@@ -123,7 +123,7 @@ class VideoRenderer:
                 filename=name,
                 caption=caption,
                 reply_markup=keyboard,
-                **self._where(task),  # type: ignore[arg-type]
+                **self._where(task),
             )
         return sent.message_id
 

@@ -61,7 +61,7 @@ class WenwenClient:
             headers = {**headers, **self.http.anthropic_auth()}
         async with self.http.open_stream(path, body, headers) as response:
             request_id = response.headers.get(REQUEST_ID_HEADER)
-            parser.request_id = request_id  # type: ignore[attr-defined]
+            parser.request_id = request_id
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 if request.api_format != "chat":
                     raise WenwenStreamError("the gateway did not stream the answer", request_id=request_id)
@@ -74,7 +74,7 @@ class WenwenClient:
                     for event in parser.feed(sse.event, sse.data):
                         yield event
             except httpx.TransportError as error:
-                if not parser.finished:  # type: ignore[attr-defined]
+                if not parser.finished:
                     raise WenwenTruncatedError(
                         f"connection broke mid-answer ({type(error).__name__})", request_id=request_id
                     ) from None

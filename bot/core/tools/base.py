@@ -120,7 +120,8 @@ class ToolRegistry:
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema without pydantic's titles (some gateways refuse keys they do not know)."""
-    return _without_titles(model.model_json_schema())
+    schema: dict[str, Any] = _without_titles(model.model_json_schema())
+    return schema
 
 
 def _without_titles(node: Any) -> Any:

@@ -9,6 +9,11 @@ from . import chat, messages, responses
 
 
 class StreamParser(Protocol):
+    request_id: str | None  # set by the client once the response headers are in
+
+    @property
+    def finished(self) -> bool: ...
+
     def feed(self, event: str, data: str) -> list[StreamEvent]: ...
 
     def close(self) -> list[StreamEvent]: ...

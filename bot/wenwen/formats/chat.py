@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -59,7 +60,7 @@ class Parser:
             events.append(UsageReport(chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
         return events
 
-    def _add_fragment(self, fragment: dict) -> None:
+    def _add_fragment(self, fragment: dict[str, Any]) -> None:
         slot = self._calls.setdefault(int(fragment.get("index") or 0), {"id": "", "name": "", "arguments": ""})
         function = fragment.get("function") or {}
         slot["id"] = fragment.get("id") or slot["id"]

@@ -254,4 +254,14 @@ MIGRATIONS: list[list[Statement]] = [
     [
         "ALTER TABLE mj_tasks ADD COLUMN video_url TEXT NOT NULL DEFAULT ''",
     ],
+    # 14: Telegram update ids claimed once (storage/claims.py), for several webhook processes on one database
+    [
+        """CREATE TABLE update_claims (
+                update_id   INTEGER PRIMARY KEY,
+                claimed_at  REAL    NOT NULL,
+                claimed_by  TEXT    NOT NULL DEFAULT ''
+            )
+        """,
+        "CREATE INDEX update_claims_by_time ON update_claims (claimed_at)",
+    ],
 ]

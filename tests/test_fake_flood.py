@@ -13,6 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMedia
 from telegram.error import RetryAfter
 
 from tests.fakes.telegram_api import FakeTelegram
+from tests.images import png
 
 
 @pytest.fixture
@@ -65,9 +66,9 @@ async def test_edits_and_media_count_drafts_actions_and_the_rest_do_not(tg: Fake
         await bot.answer_callback_query(tg.press_button(42, sent.message_id, "go"))
         await bot.get_updates()
     await bot.edit_message_text("hello!", chat_id=42, message_id=sent.message_id)  # 2
-    photo = await bot.send_photo(43, b"\x89PNG-bytes")  # 3
+    photo = await bot.send_photo(43, png())  # 3
     await bot.get_file(photo.photo[-1].file_id)
-    await bot.send_media_group(44, [InputMediaPhoto(b"one"), InputMediaPhoto(b"two")])  # 4 and 5: one per item
+    await bot.send_media_group(44, [InputMediaPhoto(png(1)), InputMediaPhoto(png(2))])  # 4 and 5: one per item
     await bot.delete_message(43, photo.message_id)
     with pytest.raises(RetryAfter) as caught:
         await bot.edit_message_reply_markup(chat_id=42, message_id=sent.message_id, reply_markup=keyboard)

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakes.telegram_api import FakeTelegram
+from tests.images import png
 
 
 @pytest.fixture
@@ -176,21 +177,37 @@ async def test_wrong_token_is_401(fake: FakeTelegram) -> None:
 
 
 async def test_uploads_and_media_groups(fake: FakeTelegram, bot: Bot) -> None:
-    photo = await bot.send_photo(42, b"\x89PNG-bytes", caption="pic", filename="a.png")
+    picture = png()
+    photo = await bot.send_photo(42, picture, caption="pic", filename="a.png")
     doc = await bot.send_document(-100, b"%PDF", filename="r.pdf", caption="<b>r</b>", parse_mode="HTML")
-    assert photo.photo[-1].file_size == 10 and doc.document.file_name == "r.pdf" and doc.caption == "r"
+    assert photo.photo[-1].file_size == len(picture) and doc.document.file_name == "r.pdf" and doc.caption == "r"
     assert fake.calls_of("sendDocument")[0].params["document__filename"] == "r.pdf"
     assert [(m.kind, m.text, m.file) for m in fake.chat_messages(-100)] == [("document", "r", b"%PDF")]
     with pytest.raises(BadRequest, match="Message caption is too long"):
         await bot.send_photo(42, photo.photo[-1].file_id, caption="c" * 1025)
     again = await bot.send_photo(42, photo.photo[-1].file_id)  # by file_id
-    assert fake.chat_messages(42)[-1].file == b"\x89PNG-bytes" and again.photo[-1].file_id == photo.photo[-1].file_id
+    assert fake.chat_messages(42)[-1].file == picture and again.photo[-1].file_id == photo.photo[-1].file_id
     from telegram import InputMediaPhoto
 
-    album = await bot.send_media_group(42, [InputMediaPhoto(b"one"), InputMediaPhoto(b"two", caption="2")])
+    album = await bot.send_media_group(42, [InputMediaPhoto(png(1)), InputMediaPhoto(png(2), caption="2")])
     assert len({m.media_group_id for m in album}) == 1 and album[1].caption == "2"
     with pytest.raises(BadRequest):
-        await bot.send_media_group(42, [InputMediaPhoto(b"x")])
+        await bot.send_media_group(42, [InputMediaPhoto(png(3))])
+
+
+async def test_send_photo_refuses_bytes_that_are_no_picture(fake: FakeTelegram, bot: Bot) -> None:
+    """Like Telegram: a photo must decode as an image; the same bytes go as a document."""
+    for not_a_picture in (b"\x89PNG-but-cut-short", b"%PDF-1.7", b"GIF8 and nothing"):
+        with pytest.raises(BadRequest, match="(?i)image_process_failed"):  # PTB capitalizes the description
+            await bot.send_photo(42, not_a_picture)
+        assert (fake.calls[-1].status, fake.calls[-1].description) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
+        doc = await bot.send_document(42, not_a_picture, filename="file.bin")
+        assert doc.document is not None
+    from telegram import InputMediaPhoto
+
+    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+        await bot.send_media_group(42, [InputMediaPhoto(png()), InputMediaPhoto(b"not a picture")])
+    assert [m.kind for m in fake.chat_messages(42)] == ["document"] * 3
 
 
 async def test_application_polling_command_and_button(fake: FakeTelegram) -> None:

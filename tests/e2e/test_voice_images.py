@@ -102,6 +102,22 @@ async def test_image_with_gpt_image_1_decodes_base64(tg: FakeTelegram, ww: FakeW
     assert ww.requests_to("/v1/images/generations")[0].json["quality"] == "low"
 
 
+async def test_an_image_telegram_cannot_show_as_a_photo_arrives_as_a_document(
+    tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot
+) -> None:
+    """sendPhoto answers IMAGE_PROCESS_FAILED for bytes that are no picture Telegram decodes; the same bytes
+    then go as a file (render/media.send_photo_or_file)."""
+    odd = b"RIFF\x00\x00\x00\x00WEBPVP8 this is no picture Telegram can decode"
+    ww.script_image(image=odd)
+    tg.send_text(ALICE, "/image a cat", user_id=ALICE)
+    await tg.wait_for(lambda: any(m.kind == "document" for m in tg.chat_messages(ALICE)))
+    refused = tg.calls_of("sendPhoto")
+    assert [(c.status, c.description) for c in refused] == [(400, "Bad Request: IMAGE_PROCESS_FAILED")]
+    [document] = [m for m in tg.chat_messages(ALICE) if m.kind == "document"]
+    assert document.file == odd and not any(m.kind == "photo" for m in tg.chat_messages(ALICE))
+    assert tg.calls_of("sendDocument")[0].params["document__filename"] == "image-1.webp"
+
+
 async def test_an_expired_image_url_gives_a_clear_message(tg: FakeTelegram, ww: FakeWenwen, bot: RunningBot) -> None:
     ww.image_url_expired = True
     tg.send_text(ALICE, "/image a cat", user_id=ALICE)

@@ -14,7 +14,10 @@ import math
 import mimetypes
 import time
 from dataclasses import dataclass, field
+from io import BytesIO
 from typing import Any
+
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.telegram_text import (
     MAX_CAPTION,
@@ -324,6 +327,8 @@ class TelegramState:
             raise bad_request("PHOTO_INVALID_DIMENSIONS")
         if len(content) > UPLOAD_MAX:
             raise ApiError(413, "Request Entity Too Large")
+        if kind == "photo" and not _is_image(content):
+            raise bad_request("IMAGE_PROCESS_FAILED")  # what Telegram answers for bytes it cannot decode as a picture
 
     def _media_fields(
         self, kind: str, content: bytes | None, name: str, given_id: str | None, p: dict[str, Any]
@@ -632,3 +637,13 @@ class TelegramState:
         table: dict[str, Any] = {name[4:]: getattr(self, name) for name in dir(self) if name.startswith("api_")}
         table.update(dict.fromkeys(_ACCEPT_ONLY, self.accept_only))
         return table
+
+
+def _is_image(content: bytes) -> bool:
+    """Whether Telegram could make a photo of these bytes: a picture format it decodes (sendPhoto)."""
+    try:
+        with Image.open(BytesIO(content)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True

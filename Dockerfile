@@ -13,11 +13,12 @@ RUN useradd --system --create-home --home-dir /home/bot --shell /usr/sbin/nologi
     && chown bot:bot /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 COPY storage ./storage
-# asyncpg for DATABASE_URL=postgresql://… (SQLite at DATABASE_PATH needs nothing more)
-RUN pip install '.[postgres]' && rm -rf /app/build
+# asyncpg for DATABASE_URL=postgresql://… (SQLite at DATABASE_PATH needs nothing more); the dependencies at
+# the versions the tests passed with (constraints.txt)
+RUN pip install --constraint constraints.txt '.[postgres]' && rm -rf /app/build
 
 USER bot
 WORKDIR /home/bot

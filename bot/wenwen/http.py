@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -35,6 +35,16 @@ class GatewayOptions(TypedDict, total=False):
     transport: httpx.AsyncBaseTransport | None
     sleep: Callable[[float], Awaitable[None]]
     on_error: Callable[[WenwenError], None] | None
+
+
+class RequestOptions(TypedDict, total=False):
+    """`GatewayHttp.request`'s keyword options, which `request_json` passes on."""
+
+    json: Any
+    files: Any
+    data: dict[str, Any] | None
+    retry_server_errors: bool
+    error_parser: Callable[[int, bytes, Any], WenwenError]
 
 
 class GatewayHttp:
@@ -149,29 +159,14 @@ class GatewayHttp:
         return await self.with_retries(attempt)
 
     async def request_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        files: Any = None,
-        data: dict[str, Any] | None = None,
-        retry_server_errors: bool = True,
-        error_parser: Callable[[int, bytes, Any], WenwenError] = error_from_response,
+        self, method: str, path: str, **options: Unpack[RequestOptions]
     ) -> tuple[Any, httpx.Headers]:
         """`request`, with the body parsed as JSON (a non-JSON success body is an upstream error)."""
-        response = await self.request(
-            method,
-            path,
-            json=json,
-            files=files,
-            data=data,
-            retry_server_errors=retry_server_errors,
-            error_parser=error_parser,
-        )
+        response = await self.request(method, path, **options)
         try:
             return response.json(), response.headers
         except ValueError:
+            error_parser = options.get("error_parser", error_from_response)
             raise error_parser(502, response.content, response.headers) from None
 
     @asynccontextmanager

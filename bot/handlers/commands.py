@@ -7,7 +7,7 @@ from telegram import Update
 from bot.context import BotContext
 
 from .answers import submit_answer
-from .common import chat_key, command_argument, reply
+from .common import chat_key, command_argument, command_name, reply
 from .governance import group_admins_only, is_group_admin
 
 MAX_SYSTEM_PROMPT = 4000
@@ -86,7 +86,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or not message.text:
         return
-    command, _, target = message.text.split(maxsplit=1)[0].partition("@")
+    command, target = command_name(message)
     if target and target.lower() != (context.bot.username or "").lower():
         return  # another bot's command
     replied = message.reply_to_message

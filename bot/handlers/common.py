@@ -42,6 +42,16 @@ def command_argument(message: Message) -> str:
     return parts[1].strip() if len(parts) > 1 and parts[0].startswith("/") else ""
 
 
+def command_name(message: Message) -> tuple[str, str]:
+    """The command a message's text or caption starts with, and the bot it names, as typed:
+    `/Blend@wenwen_bot x` → ("/Blend", "wenwen_bot"); ("", "") when it starts with no command."""
+    text = (message.text or message.caption or "").strip()
+    if not text.startswith("/"):
+        return "", ""
+    command, _, target = text.split(maxsplit=1)[0].partition("@")
+    return command, target
+
+
 def chat_key(update: Update) -> ChatKey:
     chat = update.effective_chat
     assert chat is not None

@@ -9,14 +9,14 @@ from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
 from storage import ChatKey
 
-from .common import command_argument, language, thread_id_of
+from .common import command_argument, command_name, language, thread_id_of
 from .imagine import show_outcome
 from .media_io import image_data_url, image_file
 
 
 def caption_command(message: Message) -> str:
-    text = (message.caption or message.text or "").strip()
-    return text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
+    """The command a caption starts with, lower-cased and without the bot's name ("" when none)."""
+    return command_name(message)[0].lower()
 
 
 async def _photo_url(context: BotContext, message: Message, lang: str) -> str | None:

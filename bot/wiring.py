@@ -8,7 +8,6 @@ from storage import ChatKey, DayTotals, Storage
 from storage.tasks import TaskRepository
 
 from .config import Settings
-from .context import BotData
 from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
 from .core.conversation import ConversationService
@@ -160,8 +159,3 @@ def _video_service(
         limits=limits,
     )
     return VideoService(engine, catalog, settings.video_model)
-
-
-def services_of(bot_data: BotData) -> Services:
-    """The same as `context.services` (or `app.bot_data.services`), for code written before the typed context."""
-    return bot_data.services

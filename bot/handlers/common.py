@@ -10,13 +10,7 @@ from telegram.error import BadRequest
 from bot.context import BotContext
 from bot.i18n import pick_language, t
 from bot.render.telegram_io import clip, is_not_modified
-from bot.wiring import Services
 from storage import ChatKey
-
-
-def services(context: BotContext) -> Services:
-    """The same as `context.services`, for handlers written before the typed context."""
-    return context.services
 
 
 def language(update: Update, context: BotContext) -> str:

@@ -14,9 +14,6 @@ from bot.context import BotContext
 from bot.core.errors import WenwenError
 from bot.core.images import CheckedImage, fit_for_model_async
 from bot.core.limits import DailyLimitReached
-
-# re-exported for imports that predate bot/core/sizes.py, where it is defined
-from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT as TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.vision import ImageFetcher
 from bot.render.errors import limit_text, speech_failure_text
 from bot.render.media import send_voice

@@ -10,6 +10,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
 from bot.core.errors import WenwenError
+from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.tasks.events import (
     TaskEvent,
     TaskFailed,
@@ -29,7 +30,7 @@ from bot.render.video import VideoRenderer, video_failure_text, video_refusal_te
 from storage import ChatKey
 
 from .common import command_argument, language, thread_id_of
-from .media_io import TELEGRAM_DOWNLOAD_LIMIT, download, image_file
+from .media_io import download, image_file
 
 log = logging.getLogger(__name__)
 

@@ -59,36 +59,36 @@ class Command:
 # Every command: its handler, and whether it is in Telegram's command menu (`bot/app.py:register_commands`;
 # a menu command needs a `cmd.<name>` string in both languages). The menu shows them in this order.
 COMMAND_TABLE: tuple[Command, ...] = (
-    Command("start", commands.start, menu=False),
+    Command("start", commands.start_command, menu=False),
     Command("help", commands.help_command),
-    Command("new", commands.new),
+    Command("new", commands.new_command),
     Command("history", history.history_command),
     Command("export", history.export_command),
     Command("find", history.find_command),
     Command("model", model.model_command),
-    Command("system", commands.system),
-    Command("stop", commands.stop),
-    Command("retry", commands.retry),
-    Command("imagine", imagine.imagine),
+    Command("system", commands.system_command),
+    Command("stop", commands.stop_command),
+    Command("retry", commands.retry_command),
+    Command("imagine", imagine.imagine_command),
     Command("blend", mj_photos.blend_command),
     Command("describe", mj_photos.describe_command),
-    Command("seed", imagine.seed),
+    Command("seed", imagine.seed_command),
     Command("mjedit", mj_uploads.mjedit_command),  # a photo's caption, or a reply to a photo
     Command("faceswap", mj_uploads.faceswap_command),  # belongs in the caption of photos
-    Command("image", image_commands.image),
+    Command("image", image_commands.image_command),
     Command("edit", image_commands.edit_command, menu=False),  # belongs in a photo's caption
     Command("video", video.video_command),
-    Command("tts", image_commands.tts),
-    Command("voice", image_commands.voice),
+    Command("tts", image_commands.tts_command),
+    Command("voice", image_commands.voice_command),
     Command("settings", settings_menu.settings_command),
-    Command("usage", usage.usage),
+    Command("usage", usage.usage_command),
     # for admins: not in the menu
-    Command("stats", usage.stats, menu=False),
-    Command("allow", admin.allow, menu=False),
-    Command("deny", admin.deny, menu=False),
-    Command("users", admin.users, menu=False),
-    Command("limit", admin.limit, menu=False),
-    Command("balance", balance.balance, menu=False),
+    Command("stats", usage.stats_command, menu=False),
+    Command("allow", admin.allow_command, menu=False),
+    Command("deny", admin.deny_command, menu=False),
+    Command("users", admin.users_command, menu=False),
+    Command("limit", admin.limit_command, menu=False),
+    Command("balance", balance.balance_command, menu=False),
 )
 COMMANDS = tuple(command.name for command in COMMAND_TABLE if command.menu)  # the menu, in order
 

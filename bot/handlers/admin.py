@@ -33,11 +33,11 @@ def _subject(message: Message, words: list[str]) -> tuple[int | None, list[str]]
     return None, words
 
 
-async def allow(update: Update, context: BotContext) -> None:
+async def allow_command(update: Update, context: BotContext) -> None:
     await _grant(update, context, allow=True)
 
 
-async def deny(update: Update, context: BotContext) -> None:
+async def deny_command(update: Update, context: BotContext) -> None:
     await _grant(update, context, allow=False)
 
 
@@ -62,7 +62,7 @@ async def _grant(update: Update, context: BotContext, *, allow: bool) -> None:
         await reply(update, context, "admin.cannot_deny_admin", subject=subject)
 
 
-async def users(update: Update, context: BotContext) -> None:
+async def users_command(update: Update, context: BotContext) -> None:
     """Who may use the bot (from the environment or granted here), who is blocked, and today's use of each."""
     svc = _admin(update, context)
     message = update.effective_message
@@ -108,7 +108,7 @@ def _use_text(lang: str, used: DayTotals, limits: DayTotals) -> str:
     return ", ".join(parts)
 
 
-async def limit(update: Update, context: BotContext) -> None:
+async def limit_command(update: Update, context: BotContext) -> None:
     """`/limit <id> requests|tokens|images <n>|off`, or `/limit <id>` to see them; a reply names the user."""
     message = update.effective_message
     svc = _admin(update, context)

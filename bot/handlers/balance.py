@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL = 3600.0  # the low-balance check runs at most hourly
 
 
-async def balance(update: Update, context: BotContext) -> None:
+async def balance_command(update: Update, context: BotContext) -> None:
     user, message = update.effective_user, update.effective_message
     svc = context.services
     if user is None or message is None:

@@ -13,7 +13,7 @@ from .governance import group_admins_only, is_group_admin
 MAX_SYSTEM_PROMPT = 4000
 
 
-async def start(update: Update, context: BotContext) -> None:
+async def start_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     model = await context.services.conversations.model_for(chat_key(update))
     await reply(update, context, "start", name=user.first_name if user else "", model=model)
@@ -23,7 +23,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     await reply(update, context, "help")
 
 
-async def new(update: Update, context: BotContext) -> None:
+async def new_command(update: Update, context: BotContext) -> None:
     if not await group_admins_only(update, context):
         return
     svc = context.services
@@ -32,7 +32,7 @@ async def new(update: Update, context: BotContext) -> None:
     await reply(update, context, "new.done", model=await svc.conversations.model_for(chat))
 
 
-async def system(update: Update, context: BotContext) -> None:
+async def system_command(update: Update, context: BotContext) -> None:
     svc = context.services
     chat = chat_key(update)
     message = update.effective_message
@@ -55,21 +55,22 @@ async def system(update: Update, context: BotContext) -> None:
         await reply(update, context, "system.set")
 
 
-async def stop(update: Update, context: BotContext) -> None:
+async def stop_command(update: Update, context: BotContext) -> None:
     """Stops the presser's own answer; a group admin may stop anyone's."""
     user = update.effective_user
     if user is None:
         return
-    stopped = context.services.turns.stop(
-        chat_key(update), user.id, may_stop_any=await is_group_admin(update, context)
-    )
+    chat, may_stop_any = chat_key(update), await is_group_admin(update, context)
+    stopped = context.services.turns.stop(chat, user.id, may_stop_any=may_stop_any)
+    if stopped is False:  # not here: another process may be writing it (it reads the request within a second)
+        stopped = await context.services.cluster.stop_elsewhere(chat, user.id, may_stop_any=may_stop_any)
     if stopped is None:
         await reply(update, context, "stop.not_yours")
     elif not stopped:
         await reply(update, context, "stop.nothing")
 
 
-async def retry(update: Update, context: BotContext) -> None:
+async def retry_command(update: Update, context: BotContext) -> None:
     svc = context.services
     chat = chat_key(update)
     user = update.effective_user

@@ -37,7 +37,7 @@ def _io(update: Update, context: BotContext) -> TelegramText:
     return TelegramText(context.bot, Target(chat.id, thread_id_of(message) or None))
 
 
-async def image(update: Update, context: BotContext) -> None:
+async def image_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -103,7 +103,7 @@ async def edit_command(update: Update, context: BotContext) -> None:
     await reply(update, context, "edit.usage")
 
 
-async def tts(update: Update, context: BotContext) -> None:
+async def tts_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -115,7 +115,7 @@ async def tts(update: Update, context: BotContext) -> None:
     await speak(update, context, text)
 
 
-async def voice(update: Update, context: BotContext) -> None:
+async def voice_command(update: Update, context: BotContext) -> None:
     """/voice on|off, or /voice to toggle."""
     message = update.effective_message
     if message is None:

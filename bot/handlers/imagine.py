@@ -21,7 +21,7 @@ from .common import chat_key, command_argument, language
 log = logging.getLogger(__name__)
 
 
-async def imagine(update: Update, context: BotContext) -> None:
+async def imagine_command(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -89,7 +89,7 @@ async def mj_button(update: Update, context: BotContext) -> None:
     await show_outcome(context, message, lang, outcome, button_label(press.button))
 
 
-async def seed(update: Update, context: BotContext) -> None:
+async def seed_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return

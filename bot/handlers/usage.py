@@ -54,7 +54,7 @@ async def _limit_lines(svc: Services, lang: str, user_id: int) -> list[str]:
     ]
 
 
-async def usage(update: Update, context: BotContext) -> None:
+async def usage_command(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -67,7 +67,7 @@ async def usage(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(parts), parse_mode="HTML")
 
 
-async def stats(update: Update, context: BotContext) -> None:
+async def stats_command(update: Update, context: BotContext) -> None:
     """/stats (admins): everyone's usage over the last 30 days."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:

@@ -18,7 +18,7 @@ from . import callback_data
 from .errors import error_text
 from .keyboards import button
 from .mj import CAPTION_LIMIT, bar
-from .telegram_io import Placement, clip
+from .telegram_io import Placement, clip, is_not_modified
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class VideoRenderer:
                 video_progress_text(task, percent), chat_id=task.chat.chat_id, message_id=task.progress_message_id
             )
         except BadRequest as error:
-            if "not modified" not in error.message.lower():
+            if not is_not_modified(error):
                 log.info("video progress edit refused: %s", error.message)
 
     async def delete(self, chat_id: int, message_id: int | None) -> None:

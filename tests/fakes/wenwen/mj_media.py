@@ -1,5 +1,6 @@
 """The Midjourney submits that carry images or make videos: ``/mj/submit/edits``, ``/mj/submit/video``,
-``/mj/insight-face/swap`` (wenwen-api.md §2.2), and the upstream CDN the task links point at when new-api's
+``/mj/insight-face/swap`` (docs/protocols.md, "Gateway: Midjourney endpoints"), and the upstream CDN the task
+links point at when new-api's
 ``MjForwardUrlEnabled`` is off (``fake.mj_forward_url = False``; ``fake.mj_links_expired`` makes them 404 like an
 expired Discord link, while ``GET /mj/image/{id}`` still serves the image).
 

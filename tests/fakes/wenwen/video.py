@@ -1,4 +1,5 @@
-"""Video generation via new-api (wenwen-api.md §10): the OpenAI/Sora style (``POST /v1/videos`` multipart,
+"""Video generation via new-api (docs/protocols.md, "Gateway: video"): the OpenAI/Sora style
+(``POST /v1/videos`` multipart,
 ``GET /v1/videos/{id}``, ``GET /v1/videos/{id}/content``) and the generic style (``POST /v1/video/generations``
 JSON, ``GET /v1/video/generations/{id}``), strict like a real server:
 

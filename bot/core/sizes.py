@@ -9,5 +9,6 @@ from bot.wenwen.media import TRANSCRIBE_LIMIT
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download larger files (Bot API getFile)
 PHOTO_LIMIT = 10_000_000  # sendPhoto refuses larger uploads; such images go out as documents
+VIDEO_LIMIT = 50_000_000  # sendVideo's limit for bots; a larger video goes out as a document
 
-__all__ = ["PHOTO_LIMIT", "TELEGRAM_DOWNLOAD_LIMIT", "TRANSCRIBE_LIMIT"]
+__all__ = ["PHOTO_LIMIT", "TELEGRAM_DOWNLOAD_LIMIT", "TRANSCRIBE_LIMIT", "VIDEO_LIMIT"]

@@ -8,7 +8,7 @@ from io import BytesIO
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
-from bot.core.sizes import PHOTO_LIMIT
+from bot.core.sizes import PHOTO_LIMIT, VIDEO_LIMIT
 
 from .telegram_io import Placement, TelegramText
 
@@ -70,6 +70,30 @@ async def send_photo_or_file(
             log.info("image refused as a photo (%s); sending it as a file", error.message)
     return await bot.send_document(
         document=BytesIO(image), filename=filename, caption=caption, reply_markup=reply_markup, **where
+    )
+
+
+async def send_video_or_file(
+    bot: Bot,
+    video: bytes,
+    filename: str,
+    *,
+    caption: str | None,
+    where: Placement,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """The video as a streamable Telegram video; as a document when it is over sendVideo's limit."""
+    if len(video) <= VIDEO_LIMIT:
+        return await bot.send_video(
+            video=BytesIO(video),
+            filename=filename,
+            caption=caption,
+            supports_streaming=True,
+            reply_markup=reply_markup,
+            **where,
+        )
+    return await bot.send_document(
+        document=BytesIO(video), filename=filename, caption=caption, reply_markup=reply_markup, **where
     )
 
 

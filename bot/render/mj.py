@@ -16,14 +16,13 @@ from storage import MjButtonRow, MjTaskRow
 
 from . import callback_data
 from .keyboards import button
-from .media import send_photo_or_file
+from .media import send_photo_or_file, send_video_or_file
 from .telegram_io import Placement, clip, is_not_modified
 
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
 BUTTONS_PER_ROW = 5
-VIDEO_LIMIT = 50_000_000  # sendVideo's limit for bots; a larger video goes out as a document
 
 
 def bar(percent: int | None, width: int = 10) -> str:
@@ -197,20 +196,9 @@ class MjRenderer:
         caption = clip(f"🎬 {task.final_prompt or task.prompt}", CAPTION_LIMIT)
         subtype = content_type.split("/")[-1].split(";")[0].strip().lower()
         name = f"midjourney-{task.task_id}.{'webm' if subtype == 'webm' else 'mp4'}"
-        where = self._where(task)
-        if len(video) <= VIDEO_LIMIT:
-            sent = await self.bot.send_video(
-                video=BytesIO(video),
-                filename=name,
-                caption=caption,
-                supports_streaming=True,
-                reply_markup=keyboard,
-                **where,
-            )
-        else:
-            sent = await self.bot.send_document(
-                document=BytesIO(video), filename=name, caption=caption, reply_markup=keyboard, **where
-            )
+        sent = await send_video_or_file(
+            self.bot, video, name, caption=caption, where=self._where(task), reply_markup=keyboard
+        )
         return sent.message_id
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from io import BytesIO
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
@@ -17,12 +16,12 @@ from storage.tasks import TaskRow
 from . import callback_data
 from .errors import error_text
 from .keyboards import button
+from .media import send_video_or_file
 from .mj import CAPTION_LIMIT, bar
 from .telegram_io import Placement, clip, is_not_modified
 
 log = logging.getLogger(__name__)
 
-VIDEO_LIMIT = 50_000_000  # Telegram's sendVideo limit for bots; larger videos go out as documents
 
 
 def video_progress_text(task: TaskRow, percent: int | None) -> str:
@@ -107,24 +106,9 @@ class VideoRenderer:
         task = finished.task
         caption = clip(f"🎬 {task.payload.get('prompt', '')}", CAPTION_LIMIT)
         name = f"video-{task.id}.{_extension(finished.content_type)}"
-        keyboard = again_keyboard(task)
-        if len(finished.data) <= VIDEO_LIMIT:
-            sent = await self.bot.send_video(
-                video=BytesIO(finished.data),
-                filename=name,
-                caption=caption,
-                supports_streaming=True,
-                reply_markup=keyboard,
-                **self._where(task),
-            )
-        else:
-            sent = await self.bot.send_document(
-                document=BytesIO(finished.data),
-                filename=name,
-                caption=caption,
-                reply_markup=keyboard,
-                **self._where(task),
-            )
+        sent = await send_video_or_file(
+            self.bot, finished.data, name, caption=caption, where=self._where(task), reply_markup=again_keyboard(task)
+        )
         return sent.message_id
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gc
 import logging
 
@@ -14,6 +13,7 @@ from bot.context import BotContext
 from bot.core.errors import WenwenError
 from bot.core.images import CheckedImage, fit_for_model_async
 from bot.core.limits import DailyLimitReached
+from bot.core.mj.media import image_data_url
 from bot.core.vision import ImageFetcher
 from bot.render.errors import limit_text, speech_failure_text
 from bot.render.media import send_voice
@@ -50,12 +50,11 @@ async def checked_image(bot: Bot, file_id: str) -> CheckedImage | None:
     return checked
 
 
-async def image_data_url(bot: Bot, file_id: str) -> str | None:
-    """A photo or image file as a data URL (see `checked_image`); None when it is not a readable image."""
-    checked = await checked_image(bot, file_id)
-    if checked is None:
-        return None
-    return f"data:{checked.mime};base64,{base64.b64encode(checked.data).decode()}"
+async def photo_data_url(bot: Bot, file_id: str) -> str | None:
+    """A photo or image file as a data URL (`core/mj/media.image_data_url`); None when it is not a readable image."""
+    data = await download(bot, file_id)
+    gc.collect(0)  # see telegram_image_fetcher
+    return await image_data_url(data)
 
 
 def telegram_image_fetcher(bot: Bot) -> ImageFetcher:

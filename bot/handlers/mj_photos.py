@@ -11,7 +11,7 @@ from storage import ChatKey
 
 from .common import command_argument, command_name, language, thread_id_of
 from .imagine import show_outcome
-from .media_io import image_data_url, image_file
+from .media_io import image_file, photo_data_url
 
 
 def caption_command(message: Message) -> str:
@@ -29,7 +29,7 @@ async def _photo_url(context: BotContext, message: Message, lang: str) -> str | 
     if size and size > TELEGRAM_DOWNLOAD_LIMIT:
         await message.reply_text(t(lang, "mj.photo_too_big"))
         return None
-    image = await image_data_url(context.bot, file_id)
+    image = await photo_data_url(context.bot, file_id)
     if image is None:
         await message.reply_text(t(lang, "image.unreadable"))
     return image

@@ -11,7 +11,7 @@ from storage import ChatKey
 
 from .common import command_argument, language, thread_id_of
 from .imagine import show_outcome
-from .media_io import image_data_url, image_file
+from .media_io import image_file, photo_data_url
 
 IMAGE_PROMPTS_MAX = 5  # midjourney-proxy's base64Array takes up to five image prompts
 
@@ -27,7 +27,7 @@ async def _data_urls(context: BotContext, photos: list[Message], lang: str) -> l
         if size and size > TELEGRAM_DOWNLOAD_LIMIT:
             await photo.reply_text(t(lang, "mj.photo_too_big"))
             return None
-        image = await image_data_url(context.bot, file_id)
+        image = await photo_data_url(context.bot, file_id)
         if image is None:
             await photo.reply_text(t(lang, "image.unreadable"))
             return None

@@ -124,7 +124,7 @@ class Services:
             conversations,
             catalog,
             TurnRegistry(),
-            MidjourneyService(mj_client, storage.mj, limits),
+            MidjourneyService(mj_client, storage.mj, poller.engine),
             poller,
             media,
             access,

@@ -9,6 +9,43 @@ KEY` → an identity column); a `Variant(sqlite=..., postgres=...)` is a stateme
 
 from .sql import Statement, Variant
 
+# Migration 15's pieces: Midjourney's rows move into `tasks` (kind 'midjourney'); their ids are shifted past the
+# engine's own, by an offset kept in bot_state for the length of the migration.
+_MJ_SHIFT = "(SELECT CAST(value AS BIGINT) AS shift FROM bot_state WHERE key = 'migration_15_shift') o"
+_MJ_FIELDS = ("action", "prompt", "final_prompt", "image_url", "video_url", "progress_is_photo", "modal_message_id")
+
+
+def _mj_copy(payload: str) -> str:
+    return (
+        "INSERT INTO tasks (id, kind, chat_id, thread_id, user_id, lang, state, gateway_id, progress, result, "
+        "fail_reason, attempts, reply_to, progress_message_id, result_message_id, payload, created_at, updated_at, "
+        "shown_at, parent_id) SELECT m.id + o.shift, 'midjourney', m.chat_id, m.thread_id, m.user_id, m.lang, "
+        "m.status, m.task_id, m.progress, CASE WHEN m.video_url != '' THEN m.video_url ELSE m.image_url END, "
+        "m.fail_reason, m.delivery_attempts, m.reply_to, m.progress_message_id, m.result_message_id, "
+        f"{payload}, m.created_at, m.updated_at, m.shown_at, m.parent_id + o.shift FROM mj_tasks m, {_MJ_SHIFT}"
+    )
+
+
+def _mj_view(field: str) -> str:
+    """The read-only `mj_tasks` left for one release: the Midjourney rows of `tasks` in the old columns."""
+    columns = ", ".join(field.format(name) + f" AS {name}" for name in _MJ_FIELDS)
+    return (
+        "CREATE VIEW mj_tasks AS SELECT id, gateway_id AS task_id, chat_id, thread_id, user_id, lang, parent_id, "
+        "state AS status, progress, fail_reason, reply_to, progress_message_id, result_message_id, created_at, "
+        f"updated_at, shown_at, attempts AS delivery_attempts, {columns} FROM tasks WHERE kind = 'midjourney'"
+    )
+
+
+def _setval(table: str) -> str:
+    return (
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        f"COALESCE((SELECT MAX(id) FROM {table}), 1), (SELECT COUNT(*) > 0 FROM {table}))"
+    )
+
+
+_MJ_PAIRS = ", ".join(f"'{name}', m.{name}" for name in _MJ_FIELDS)
+
+
 MIGRATIONS: list[list[Statement]] = [
     # 1: conversations, messages, per-chat settings, daily usage
     [
@@ -263,5 +300,54 @@ MIGRATIONS: list[list[Statement]] = [
             )
         """,
         "CREATE INDEX update_claims_by_time ON update_claims (claimed_at)",
+    ],
+    # 15: Midjourney on the task engine. Its rows are copied into `tasks` (kind 'midjourney'; ids shifted past
+    #     the engine's, parents with them; its own fields in `payload`), `tasks` gets `parent_id`, the buttons keep
+    #     their ids (callback data `mj:<id>`) and now belong to `tasks`. `mj_tasks` is dropped; a read-only view
+    #     of that name shows the Midjourney rows in the old columns for one release.
+    [
+        "ALTER TABLE tasks ADD COLUMN parent_id INTEGER",
+        "INSERT INTO bot_state (key, value) SELECT 'migration_15_shift', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM tasks",
+        Variant(_mj_copy(f"json_object({_MJ_PAIRS})"), _mj_copy(f"json_build_object({_MJ_PAIRS})::text")),
+        """CREATE TABLE mj_buttons_v15 (
+                id         INTEGER PRIMARY KEY,
+                task_row   INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                custom_id  TEXT    NOT NULL,
+                label      TEXT    NOT NULL DEFAULT '',
+                emoji      TEXT    NOT NULL DEFAULT '',
+                position   INTEGER NOT NULL,
+                pressed_at REAL,
+                UNIQUE (task_row, custom_id)
+            )
+        """,
+        "INSERT INTO mj_buttons_v15 (id, task_row, custom_id, label, emoji, position, pressed_at) "
+        f"SELECT b.id, b.task_row + o.shift, b.custom_id, b.label, b.emoji, b.position, b.pressed_at "
+        f"FROM mj_buttons b, {_MJ_SHIFT}",
+        "DROP TABLE mj_buttons",
+        "ALTER TABLE mj_buttons_v15 RENAME TO mj_buttons",
+        "DROP TABLE mj_tasks",
+        "DELETE FROM bot_state WHERE key = 'migration_15_shift'",
+        Variant(None, _setval("tasks")),
+        Variant(None, _setval("mj_buttons")),
+        Variant(_mj_view("json_extract(payload, '$.{}')"), _mj_view("(payload::json ->> '{}')")),
+    ],
+    # 16: leases (storage/leases.py: the long-polling process, the task-poll leader, a chat's turn) and /stop
+    # requests for an answer another process is writing, for several processes on one database
+    [
+        """CREATE TABLE leases (
+                name        TEXT    PRIMARY KEY,
+                holder      TEXT    NOT NULL,
+                expires_at  REAL    NOT NULL
+            )
+        """,
+        """CREATE TABLE stop_requests (
+                id            INTEGER PRIMARY KEY,
+                chat_id       INTEGER NOT NULL,
+                thread_id     INTEGER NOT NULL,
+                requested_by  INTEGER NOT NULL,
+                may_stop_any  INTEGER NOT NULL,
+                requested_at  REAL    NOT NULL
+            )
+        """,
     ],
 ]

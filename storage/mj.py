@@ -1,26 +1,22 @@
-"""Midjourney tasks and their buttons. A restart resumes every unfinished row."""
+"""Midjourney tasks and their buttons. A restart resumes every unfinished row.
+
+Since migration 15 a task is a row of the task engine's `tasks` (kind `midjourney`, storage/tasks.py); what
+only Midjourney has (action, prompts, image and video URLs, whether the progress message is a photo, the
+prompt question's message) is in its payload. `MjTaskRow` is Midjourney's view of such a row.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from .db import Database
 from .models import ChatKey
+from .tasks import TaskRepository, TaskRow, TaskState
 
-
-class MjStatus(StrEnum):
-    SUBMITTING = "submitting"  # the submit call is in flight: never sent again after a crash
-    SUBMITTED = "submitted"  # accepted by the gateway, not started yet
-    RUNNING = "running"
-    MODAL = "modal"  # waits for the user's prompt (Custom Zoom, remix)
-    SUCCEEDED = "succeeded"  # finished upstream, result not yet in the chat
-    DELIVERING = "delivering"  # claimed by one delivery
-    DELIVERED = "delivered"
-    FAILED = "failed"  # failed upstream (or timed out), not yet told
-    CLOSED = "closed"  # failure told to the user
+MjStatus = TaskState  # Midjourney's states are the engine's (MODAL: waits for the user's prompt)
+KIND = "midjourney"  # the task engine's kind for Midjourney rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,31 +55,37 @@ class MjButtonRow:
     position: int
 
 
-def _task(row: Any) -> MjTaskRow:
+def mj_task(task: TaskRow) -> MjTaskRow:
+    """Midjourney's view of a task engine row: its own fields are in the payload."""
+    payload = task.payload
     return MjTaskRow(
-        id=row["id"],
-        task_id=row["task_id"],
-        chat=ChatKey(row["chat_id"], row["thread_id"]),
-        user_id=row["user_id"],
-        lang=row["lang"],
-        action=row["action"],
-        parent_id=row["parent_id"],
-        status=MjStatus(row["status"]),
-        progress=row["progress"],
-        prompt=row["prompt"],
-        final_prompt=row["final_prompt"],
-        fail_reason=row["fail_reason"],
-        image_url=row["image_url"],
-        reply_to=row["reply_to"],
-        progress_message_id=row["progress_message_id"],
-        progress_is_photo=bool(row["progress_is_photo"]),
-        modal_message_id=row["modal_message_id"],
-        result_message_id=row["result_message_id"],
-        created_at=row["created_at"],
-        shown_at=row["shown_at"],
-        delivery_attempts=row["delivery_attempts"],
-        video_url=row["video_url"],
+        id=task.id,
+        task_id=task.gateway_id,
+        chat=task.chat,
+        user_id=task.user_id,
+        lang=task.lang,
+        action=str(payload.get("action") or ""),
+        parent_id=task.parent_id,
+        status=task.state,
+        progress=task.progress,
+        prompt=str(payload.get("prompt") or ""),
+        final_prompt=str(payload.get("final_prompt") or ""),
+        fail_reason=task.fail_reason,
+        image_url=str(payload.get("image_url") or ""),
+        reply_to=task.reply_to,
+        progress_message_id=task.progress_message_id,
+        progress_is_photo=bool(payload.get("progress_is_photo")),
+        modal_message_id=_int_or_none(payload.get("modal_message_id")),
+        result_message_id=task.result_message_id,
+        created_at=task.created_at,
+        shown_at=task.shown_at,
+        delivery_attempts=task.attempts,
+        video_url=str(payload.get("video_url") or ""),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float | str) and str(value).lstrip("-").isdigit() else None
 
 
 def _button(row: Any) -> MjButtonRow:
@@ -97,9 +99,26 @@ def _button(row: Any) -> MjButtonRow:
     )
 
 
+# MjTaskRow's names for the engine's columns; every other field lives in the payload
+_COLUMNS = {
+    "task_id": "gateway_id",
+    "status": "state",
+    "delivery_attempts": "attempts",
+    "progress": "progress",
+    "fail_reason": "fail_reason",
+    "progress_message_id": "progress_message_id",
+    "result_message_id": "result_message_id",
+    "shown_at": "shown_at",
+}
+_PAYLOAD = {"final_prompt", "image_url", "video_url", "progress_is_photo", "modal_message_id", "prompt", "action"}
+
+
 class MjTaskRepository:
+    """Midjourney tasks as rows of the task engine's `tasks` (kind `midjourney`), and their buttons."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.tasks = TaskRepository(db)
 
     async def create(
         self,
@@ -112,100 +131,39 @@ class MjTaskRepository:
         parent_id: int | None = None,
         reply_to: int | None = None,
     ) -> int:
-        now = time.time()
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO mj_tasks (chat_id, thread_id, user_id, lang, action, parent_id, status, prompt, "
-                "reply_to, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chat.chat_id,
-                    chat.thread_id,
-                    user_id,
-                    lang,
-                    action,
-                    parent_id,
-                    MjStatus.SUBMITTING,
-                    prompt,
-                    reply_to,
-                    now,
-                    now,
-                ),
-            )
-            return int(cursor.lastrowid or 0)
-
-    async def _one(self, where: str, params: tuple[Any, ...]) -> MjTaskRow | None:
-        async with self._db.read() as conn:
-            async with conn.execute(f"SELECT * FROM mj_tasks WHERE {where} LIMIT 1", params) as cursor:
-                row = await cursor.fetchone()
-        return _task(row) if row else None
-
-    async def _many(self, where: str, params: tuple[Any, ...]) -> list[MjTaskRow]:
-        async with self._db.read() as conn:
-            async with conn.execute(f"SELECT * FROM mj_tasks WHERE {where} ORDER BY id", params) as cursor:
-                rows = await cursor.fetchall()
-        return [_task(row) for row in rows]
-
-    async def get(self, row_id: int) -> MjTaskRow | None:
-        return await self._one("id = ?", (row_id,))
-
-    async def by_result_message(self, chat_id: int, message_id: int) -> MjTaskRow | None:
-        return await self._one("chat_id = ? AND result_message_id = ?", (chat_id, message_id))
-
-    async def by_modal_message(self, chat_id: int, message_id: int) -> MjTaskRow | None:
-        return await self._one(
-            "chat_id = ? AND modal_message_id = ? AND status = ?", (chat_id, message_id, MjStatus.MODAL)
+        return await self.tasks.create(
+            KIND, chat, user_id, lang, new_payload(action, prompt), reply_to=reply_to, parent_id=parent_id
         )
 
+    async def get(self, row_id: int) -> MjTaskRow | None:
+        task = await self.tasks.get(row_id)
+        return mj_task(task) if task is not None and task.kind == KIND else None
+
+    async def by_result_message(self, chat_id: int, message_id: int) -> MjTaskRow | None:
+        task = await self.tasks.by_result_message(KIND, chat_id, message_id)
+        return mj_task(task) if task is not None else None
+
+    async def by_modal_message(self, chat_id: int, message_id: int) -> MjTaskRow | None:
+        waiting = [mj_task(task) for task in await self.tasks.in_chat(KIND, chat_id, MjStatus.MODAL)]
+        return next((task for task in waiting if task.modal_message_id == message_id), None)
+
     async def with_status(self, *statuses: MjStatus) -> list[MjTaskRow]:
-        marks = ",".join("?" * len(statuses))
-        return await self._many(f"status IN ({marks})", tuple(s.value for s in statuses))
+        return [mj_task(task) for task in await self.tasks.with_state(KIND, *statuses)]
 
     async def count_by_status(self) -> dict[MjStatus, int]:
-        """How many tasks are in each state (every state, 0 included), from the status index alone."""
-        counts = dict.fromkeys(MjStatus, 0)
-        async with self._db.read() as conn:
-            async with conn.execute("SELECT status, COUNT(*) FROM mj_tasks GROUP BY status") as cursor:
-                for status, count in await cursor.fetchall():
-                    if status in counts:
-                        counts[MjStatus(status)] = int(count)
-        return counts
+        """How many tasks are in each state (every state, 0 included), from the state index alone."""
+        return await self.tasks.count_by_state(KIND)
 
     async def update(self, row_id: int, **fields: Any) -> None:
-        allowed = {
-            "task_id",
-            "status",
-            "progress",
-            "final_prompt",
-            "fail_reason",
-            "image_url",
-            "video_url",
-            "progress_message_id",
-            "progress_is_photo",
-            "modal_message_id",
-            "result_message_id",
-            "shown_at",
-            "delivery_attempts",
-            "prompt",
-            "action",
-        }
-        if not fields or not set(fields) <= allowed:  # column names go into the SQL text
+        if not fields or not set(fields) <= set(_COLUMNS) | _PAYLOAD:  # column names go into the SQL text
             raise ValueError(f"cannot update {sorted(fields)}")
-        columns = ", ".join(f"{name} = ?" for name in fields)
-        values = [v.value if isinstance(v, StrEnum) else v for v in fields.values()]
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                f"UPDATE mj_tasks SET {columns}, updated_at = ? WHERE id = ?", (*values, time.time(), row_id)
-            )
+        columns = {_COLUMNS[name]: value for name, value in fields.items() if name in _COLUMNS}
+        merge = {name: value for name, value in fields.items() if name in _PAYLOAD}
+        await self.tasks.update(row_id, merge=merge or None, **columns)
 
     async def claim(self, row_id: int, from_statuses: tuple[MjStatus, ...], to_status: MjStatus) -> bool:
         """Move a task on only if it is still in one of `from_statuses` (one winner among racing callers)."""
-        marks = ",".join("?" * len(from_statuses))
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE mj_tasks SET status = ?, updated_at = ? WHERE id = ? AND status IN ({marks})",
-                (to_status.value, time.time(), row_id, *(s.value for s in from_statuses)),
-            )
-            return cursor.rowcount == 1
+        return await self.tasks.claim(row_id, from_statuses, to_status)
 
     # ------------------------------------------------------------------ buttons
 
@@ -246,3 +204,16 @@ class MjTaskRepository:
         """The action could not be submitted: the button may be pressed again."""
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE mj_buttons SET pressed_at = NULL WHERE id = ?", (button_id,))
+
+
+def new_payload(action: str, prompt: str) -> dict[str, Any]:
+    """A new Midjourney row's payload: what the gateway's answers fill in later starts empty."""
+    return {
+        "action": action,
+        "prompt": prompt,
+        "final_prompt": "",
+        "image_url": "",
+        "video_url": "",
+        "progress_is_photo": 0,
+        "modal_message_id": None,
+    }

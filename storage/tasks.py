@@ -21,6 +21,7 @@ class TaskState(StrEnum):
     SUBMITTING = "submitting"  # the submit is in flight: never sent again after a crash
     SUBMITTED = "submitted"  # accepted by the gateway, not started yet
     RUNNING = "running"
+    MODAL = "modal"  # waits for the user's input (Midjourney's Custom Zoom, remix): not polled meanwhile
     SUCCEEDED = "succeeded"  # finished upstream, result not yet in the chat
     DELIVERING = "delivering"  # claimed by one delivery
     DELIVERED = "delivered"
@@ -48,6 +49,7 @@ class TaskRow:
     updated_at: float
     shown_at: float
     payload: dict[str, Any] = field(default_factory=dict)
+    parent_id: int | None = None  # the task this one was made from (a button pressed on its result)
 
 
 _COLUMNS = {
@@ -61,6 +63,7 @@ _COLUMNS = {
     "result_message_id",
     "shown_at",
     "payload",
+    "parent_id",
 }
 
 
@@ -85,6 +88,7 @@ def _row(row: Any) -> TaskRow:
         updated_at=row["updated_at"],
         shown_at=row["shown_at"],
         payload=payload if isinstance(payload, dict) else {},
+        parent_id=row["parent_id"],
     )
 
 
@@ -101,13 +105,14 @@ class TaskRepository:
         payload: dict[str, Any],
         *,
         reply_to: int | None = None,
+        parent_id: int | None = None,
     ) -> int:
         """The row, as SUBMITTING, before the submit leaves."""
         now = time.time()
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO tasks (kind, chat_id, thread_id, user_id, lang, state, payload, reply_to, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     kind,
                     chat.chat_id,
@@ -117,6 +122,7 @@ class TaskRepository:
                     TaskState.SUBMITTING.value,
                     json.dumps(payload, ensure_ascii=False),
                     reply_to,
+                    parent_id,
                     now,
                     now,
                 ),
@@ -139,6 +145,24 @@ class TaskRepository:
                 rows = await cursor.fetchall()
         return [_row(row) for row in rows]
 
+    async def by_result_message(self, kind: str, chat_id: int, message_id: int) -> TaskRow | None:
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT * FROM tasks WHERE chat_id = ? AND result_message_id = ? AND kind = ? LIMIT 1",
+                (chat_id, message_id, kind),
+            ) as cursor:
+                row = await cursor.fetchone()
+        return _row(row) if row else None
+
+    async def in_chat(self, kind: str, chat_id: int, state: TaskState) -> list[TaskRow]:
+        async with self._db.read() as conn:
+            async with conn.execute(
+                "SELECT * FROM tasks WHERE kind = ? AND state = ? AND chat_id = ? ORDER BY id",
+                (kind, state.value, chat_id),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [_row(row) for row in rows]
+
     async def count_by_state(self, kind: str) -> dict[TaskState, int]:
         counts = dict.fromkeys(TaskState, 0)
         async with self._db.read() as conn:
@@ -150,15 +174,21 @@ class TaskRepository:
                         counts[TaskState(state)] = int(count)
         return counts
 
-    async def update(self, row_id: int, **fields: Any) -> None:
-        if not fields or not set(fields) <= _COLUMNS:  # column names go into the SQL text
+    async def update(self, row_id: int, *, merge: dict[str, Any] | None = None, **fields: Any) -> None:
+        """Set columns; `merge`: keys written into the payload (read and written in one transaction)."""
+        if not (fields or merge) or not set(fields) <= _COLUMNS:  # column names go into the SQL text
             raise ValueError(f"cannot update {sorted(fields)}")
-        values = [
-            json.dumps(v, ensure_ascii=False) if name == "payload" else v.value if isinstance(v, StrEnum) else v
-            for name, v in fields.items()
-        ]
-        columns = ", ".join(f"{name} = ?" for name in fields)
         async with self._db.transaction() as conn:
+            if merge:
+                async with conn.execute("SELECT payload FROM tasks WHERE id = ?", (row_id,)) as cursor:
+                    row = await cursor.fetchone()
+                stored = json.loads(row[0] or "{}") if row else {}
+                fields = {**fields, "payload": {**(stored if isinstance(stored, dict) else {}), **merge}}
+            values = [
+                json.dumps(v, ensure_ascii=False) if name == "payload" else v.value if isinstance(v, StrEnum) else v
+                for name, v in fields.items()
+            ]
+            columns = ", ".join(f"{name} = ?" for name in fields)
             await conn.execute(
                 f"UPDATE tasks SET {columns}, updated_at = ? WHERE id = ?", (*values, time.time(), row_id)
             )

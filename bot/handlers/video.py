@@ -129,7 +129,7 @@ async def _show_outcome(
         await context.services.video.engine.progress_message_sent(outcome.task, message_id)
     elif isinstance(outcome, TaskLimited):
         await message.reply_text(limit_text(lang, outcome.reached), do_quote=True)
-    else:
+    elif isinstance(outcome, TaskRefused):  # (a video never waits for input: no TaskWaiting here)
         await message.reply_text(video_refusal_text(lang, outcome, model), do_quote=True)
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.wenwen import WenwenError
-from bot.wenwen.mj import MidjourneyClient, MjSubmitError, MjSubmitStatus, MjSubmitted
+from bot.wenwen.mj import MidjourneyClient, MjSubmitError
 from storage import ChatKey, MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
+from storage.mj import mj_task, new_payload
 
-from ..limits import DailyLimits
+from ..tasks.engine import TaskEngine
+from ..tasks.events import TaskLimited, TaskRefused, TaskWaiting
 from .buttons import DESCRIBE_PREFIX, FILE, SEED, action_of, parse_describe_prompts, video_motion
 from .events import MjFile, MjLimited, MjNeedsPrompt, MjOutcome, MjRefused, MjSeed, MjStarted
+from .kind import MjSubmit
 from .media import image_data_url, result_image
 
 log = logging.getLogger("bot.mj")
@@ -35,16 +36,11 @@ class MjPress:
     user_id: int
 
 
-def mj_model(action: str) -> str:
-    """The name a Midjourney action is counted under (new-api's model names: mj_imagine, mj_upscale, …, swap_face)."""
-    return "swap_face" if action == "SWAP_FACE" else f"mj_{action.lower()}"
-
-
 class MidjourneyService:
-    def __init__(self, client: MidjourneyClient, tasks: MjTaskRepository, limits: DailyLimits | None = None) -> None:
+    def __init__(self, client: MidjourneyClient, tasks: MjTaskRepository, engine: TaskEngine) -> None:
         self._client = client
         self._tasks = tasks
-        self._limits = limits
+        self._engine = engine  # Midjourney's task engine (`MjPoller.engine`): the same rows, the same life cycle
 
     async def _start(
         self,
@@ -53,36 +49,24 @@ class MidjourneyService:
         lang: str,
         action: str,
         prompt: str,
-        submit: Callable[[str], Awaitable[MjSubmitted]],
+        submit: MjSubmit,
         *,
         parent_id: int | None = None,
         reply_to: int | None = None,
     ) -> MjOutcome:
-        """Charge, row, then one submit: after a crash the row shows the call may have gone out."""
-        model = mj_model(action)
-        if self._limits is not None:
-            reached = await self._limits.reserve(user_id, model, images=1)
-            if reached is not None:
-                return MjLimited(reached)
-        row_id = await self._tasks.create(chat, user_id, lang, action, prompt, parent_id=parent_id, reply_to=reply_to)
-        try:
-            submitted = await submit(f"tg:{chat.chat_id}:{row_id}")
-        except WenwenError as error:
-            if self._limits is not None:  # refused: nothing was made
-                await self._limits.give_back(user_id, model, images=1)
-            reason = error.message
-            await self._tasks.update(row_id, status=MjStatus.CLOSED, fail_reason=reason[:500])
-            log.info("mj %s refused: %s", action, error)
-            banned = error.banned_word if isinstance(error, MjSubmitError) else None
-            return MjRefused(error.kind, reason, banned, error.request_id)
-        status = MjStatus.MODAL if submitted.status == MjSubmitStatus.MODAL else MjStatus.SUBMITTED
-        # The task id is written before anything else is awaited, and a cancelled handler still writes
-        # it: the window in which a crash loses a paid task is the submit's own round trip.
-        await asyncio.shield(self._tasks.update(row_id, task_id=submitted.task_id, status=status))
-        task = await self._tasks.get(row_id)
-        assert task is not None
-        log.info("mj %s submitted task=%s row=%d chat=%s", action, submitted.task_id, row_id, chat.chat_id)
-        return MjNeedsPrompt(task) if status == MjStatus.MODAL else MjStarted(task)
+        """Charge, row, then one submit (the task engine's `start`): after a crash the row shows the call may have
+        gone out."""
+        outcome = await self._engine.start(
+            chat, user_id, lang, new_payload(action, prompt), reply_to=reply_to, parent_id=parent_id, inputs=submit
+        )
+        if isinstance(outcome, TaskLimited):
+            return MjLimited(outcome.reached)
+        if isinstance(outcome, TaskRefused):
+            banned = outcome.error.banned_word if isinstance(outcome.error, MjSubmitError) else None
+            log.info("mj %s refused: %s", action, outcome.error or outcome.message)
+            return MjRefused(outcome.kind, outcome.message, banned, outcome.request_id)
+        task = mj_task(outcome.task)
+        return MjNeedsPrompt(task) if isinstance(outcome, TaskWaiting) else MjStarted(task)
 
     async def imagine(
         self,

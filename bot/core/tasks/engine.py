@@ -11,6 +11,10 @@ its API allows), and how to fetch a finished row's result. The engine owns the l
   and their result fetched; FAILED rows are claimed (CLOSED) and told;
 - **recover** (at start): SUBMITTING rows fail as "fate unknown" and do not count against the limits
   (never submitted twice); DELIVERING rows go back to SUCCEEDED.
+
+A kind whose task can wait for the user (Midjourney's MODAL) answers `Submitted(id, waiting=True)` or a
+`WAITING` remote: the row is MODAL, not polled, and `TaskWaiting` says to ask; the kind's own code sends
+the answer and puts the row back to SUBMITTED.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .events import (
     TaskProgress,
     TaskRefused,
     TaskStarted,
+    TaskWaiting,
 )
 
 log = logging.getLogger("bot.tasks")
@@ -53,6 +58,7 @@ class RemoteState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    WAITING = "waiting"  # for the user's input (Midjourney's MODAL): the row is MODAL and not polled meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,15 @@ class Remote:
     progress: int | None = None
     result: str = ""  # where the result is (a URL), or "" when the kind fetches it by id
     reason: str = ""  # the gateway's reason for a failure
+    payload: dict[str, Any] | None = None  # what the kind learned, written into the row's payload with the news
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A submit's answer when it is more than an id: the task may wait for the user's input at once."""
+
+    gateway_id: str
+    waiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,7 @@ class TaskKind(Protocol):
         """The model name a task with this payload is counted under for the daily limits."""
         ...
 
-    async def submit(self, task: TaskRow, inputs: Any) -> str:
+    async def submit(self, task: TaskRow, inputs: Any) -> str | Submitted:
         """Start the job once; the gateway's id. Raises WenwenError when refused.
 
         `inputs` is what `start` was given beside the payload (uploads): held in memory only, since a
@@ -124,6 +139,7 @@ class TaskEngine:
         payload: dict[str, Any],
         *,
         reply_to: int | None = None,
+        parent_id: int | None = None,
         inputs: Any = None,
     ) -> TaskOutcome:
         """Charge, row, then one submit: after a crash the row shows the call may have gone out."""
@@ -132,24 +148,28 @@ class TaskEngine:
             reached = await self._limits.reserve(user_id, model, images=1)
             if reached is not None:
                 return TaskLimited(reached)
-        row_id = await self._tasks.create(self.kind.name, chat, user_id, lang, payload, reply_to=reply_to)
+        row_id = await self._tasks.create(
+            self.kind.name, chat, user_id, lang, payload, reply_to=reply_to, parent_id=parent_id
+        )
         task = await self._tasks.get(row_id)
         assert task is not None
         try:
-            gateway_id = await self.kind.submit(task, inputs)
+            answer = await self.kind.submit(task, inputs)
         except WenwenError as error:
             if self._limits is not None:  # refused: nothing was made
                 await self._limits.give_back(user_id, model, images=1)
             await self._tasks.update(row_id, state=TaskState.CLOSED, fail_reason=error.message[:500])
             log.info("%s task %d refused: %s", self.kind.name, row_id, error)
-            return TaskRefused(error.kind, error.message, error.request_id)
+            return TaskRefused(error.kind, error.message, error.request_id, error)
+        submitted = answer if isinstance(answer, Submitted) else Submitted(answer)
+        state = TaskState.MODAL if submitted.waiting else TaskState.SUBMITTED
         # Written before anything else is awaited, and by a cancelled handler too: the window in which a
         # crash loses a paid task is the submit's own round trip.
-        await asyncio.shield(self._tasks.update(row_id, gateway_id=gateway_id, state=TaskState.SUBMITTED))
+        await asyncio.shield(self._tasks.update(row_id, gateway_id=submitted.gateway_id, state=state))
         started = await self._tasks.get(row_id)
         assert started is not None
-        log.info("%s task submitted id=%s row=%d chat=%s", self.kind.name, gateway_id, row_id, chat.chat_id)
-        return TaskStarted(started)
+        log.info("%s task submitted id=%s row=%d chat=%s", self.kind.name, submitted.gateway_id, row_id, chat.chat_id)
+        return TaskWaiting(started) if submitted.waiting else TaskStarted(started)
 
     async def recover(self) -> int:
         """After a restart: a submit that was in flight is never sent again; half deliveries are redone."""
@@ -197,12 +217,21 @@ class TaskEngine:
         return events
 
     async def _apply(self, task: TaskRow, remote: Remote) -> TaskEvent | None:
+        merge = remote.payload or None
         if remote.state == RemoteState.DONE:
-            await self._tasks.update(task.id, state=TaskState.SUCCEEDED, progress=100, result=remote.result)
+            await self._tasks.update(
+                task.id, merge=merge, state=TaskState.SUCCEEDED, progress=100, result=remote.result
+            )
             return None  # delivered by tick() right after, through the claim
         if remote.state == RemoteState.FAILED:
-            await self._tasks.update(task.id, state=TaskState.FAILED, fail_reason=(remote.reason or "failed")[:500])
+            reason = (remote.reason or "failed")[:500]
+            await self._tasks.update(task.id, merge=merge, state=TaskState.FAILED, fail_reason=reason)
             return None
+        if remote.state == RemoteState.WAITING:
+            if not await self._tasks.claim(task.id, POLLED, TaskState.MODAL):
+                return None
+            waiting = await self._tasks.get(task.id)
+            return TaskWaiting(waiting) if waiting is not None else None
         if time.time() - task.created_at > self._timeout:
             if await self._tasks.claim(task.id, POLLED, TaskState.FAILED):
                 await self._tasks.update(task.id, fail_reason=f"{TIMEOUT}{int(self._timeout)}")
@@ -211,7 +240,7 @@ class TaskEngine:
         percent = task.progress if remote.progress is None else max(0, min(100, remote.progress))
         if state == task.state and percent == task.progress:
             return None
-        await self._tasks.update(task.id, state=state, progress=percent)
+        await self._tasks.update(task.id, merge=merge, state=state, progress=percent)
         if time.time() - task.shown_at < self._progress_interval:
             return None  # the chat sees progress at most once per interval
         await self._tasks.update(task.id, shown_at=time.time())

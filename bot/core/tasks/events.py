@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.limits import LimitReached
-from bot.wenwen import ErrorKind
+from bot.wenwen import ErrorKind, WenwenError
 from storage.tasks import TaskRow
 
 
@@ -21,6 +21,14 @@ class TaskRefused:
     kind: ErrorKind | str
     message: str = ""
     request_id: str | None = None
+    error: WenwenError | None = None  # the gateway's refusal itself, for what a kind reads off it
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWaiting:
+    """The task waits for the user's input (Midjourney's MODAL): ask them; the kind sends the answer on."""
+
+    task: TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,5 +60,5 @@ class TaskFailed:
     fate_unknown: bool = False  # a restart cut its submit off: it may run at the gateway, unseen
 
 
-TaskOutcome = TaskStarted | TaskRefused | TaskLimited
-TaskEvent = TaskProgress | TaskFinished | TaskFailed
+TaskOutcome = TaskStarted | TaskWaiting | TaskRefused | TaskLimited
+TaskEvent = TaskProgress | TaskWaiting | TaskFinished | TaskFailed

@@ -23,6 +23,7 @@ from . import cli
 from .app import ALLOWED_UPDATES, build_application
 from .config import Settings, describe_error
 from .context import BotApplication
+from .core.cluster import AnotherPoller
 from .logging_setup import setup_logging
 from .webhook import WebhookOptions, run_webhook
 
@@ -53,6 +54,8 @@ def webhook_options(settings: Settings) -> WebhookOptions:
         "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
         "webhook_url": settings.webhook_url,
         "secret_token": webhook_secret(settings),
+        # several processes on one database: answered once handled, so an update a dying process took is resent
+        "answer_when_handled": bool(settings.database_url),
     }
 
 
@@ -120,6 +123,13 @@ def run_bot() -> None:
     except SchemaTooNew as error:  # raised before anything in the database was changed
         where = "at DATABASE_URL" if settings.database_url else settings.database_path
         log.error("%s", newer_schema_message(where, error.found, error.known))
+        raise SystemExit(2) from None
+    except AnotherPoller as error:  # raised in post_init, before any update was taken
+        log.error(
+            "another process of this bot (%s) is already long-polling with this DATABASE_URL: Telegram hands "
+            "updates to one poller only; stop it, or run several processes in webhook mode",
+            error,
+        )
         raise SystemExit(2) from None
     except OSError as error:  # the health server's port is taken
         log.error("the bot could not run: %s", error)

@@ -18,13 +18,14 @@ from .handlers.balance import CHECK_INTERVAL, low_balance_job
 from .handlers.history import EMBEDDING_INTERVAL, embedding_job
 from .handlers.mj_jobs import poll_tick
 from .handlers.recovery import recover_job
+from .handlers.replicas import CLAIMS_INTERVAL, ORPHAN_INTERVAL, forget_claims_job, orphan_job, when_leading
 from .handlers.video import video_tick
 from .health import start_health_server, stop_health_server
 from .i18n import LANGUAGES, t
 from .logging_setup import quiet_libraries
 from .metrics import Metrics
-from .ordering import PerChatUpdateProcessor
 from .ratelimit import FairRateLimiter
+from .replicas import SharedUpdateProcessor, shared_windows
 from .wiring import Services
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ def build_application(settings: Settings) -> BotApplication:
     access = AccessPolicy(settings.allowed_user_ids, settings.admin_user_ids)  # stored grants load in post_init
     root = settings.telegram_api_url
     metrics = Metrics()  # made here: the rate limiter counts Telegram calls before Services exist
+    # in order per chat; with several processes (post_init attaches the cluster) across them, each update once
+    processor = SharedUpdateProcessor(admits=access.allows)
+    # REPLICAS processes: each takes its share of the bot-wide budgets (README, "Several processes")
+    bot_window, group_window = shared_windows(settings.replicas)
+    limiter = FairRateLimiter(global_window=bot_window, group_window=group_window, max_retries=2, metrics=metrics)
     app = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -56,13 +62,13 @@ def build_application(settings: Settings) -> BotApplication:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot{{token}}")
         .base_file_url(f"{root}/file/bot{{token}}")
-        .rate_limiter(FairRateLimiter(max_retries=2, metrics=metrics))
-        .concurrent_updates(PerChatUpdateProcessor(admits=access.allows))
+        .rate_limiter(limiter)
+        .concurrent_updates(processor)
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
         .get_updates_read_timeout(40)
-        .post_init(partial(_post_init, settings=settings, access=access, metrics=metrics))
+        .post_init(partial(_post_init, settings=settings, access=access, metrics=metrics, processor=processor))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
@@ -71,9 +77,15 @@ def build_application(settings: Settings) -> BotApplication:
     return app
 
 
-async def _post_init(app: BotApplication, *, settings: Settings, access: AccessPolicy, metrics: Metrics) -> None:
+async def _post_init(
+    app: BotApplication, *, settings: Settings, access: AccessPolicy, metrics: Metrics, processor: SharedUpdateProcessor
+) -> None:
     services = await Services.create(settings, access, metrics)
     app.bot_data.set_services(services)
+    if settings.database_url and not settings.webhook_url:
+        await services.cluster.take_poller()  # AnotherPoller: Telegram hands updates to one poller only
+    await services.cluster.start()
+    processor.attach(services.cluster)
     await start_health_server(app, services)  # HEALTH_PORT set: /healthz and /metrics from now on
     services.catalog.refresh_soon()  # the model list is on hand before the first turn needs it
     resumed = await services.mj_poller.recover()
@@ -88,15 +100,26 @@ async def _post_init(app: BotApplication, *, settings: Settings, access: AccessP
     # data: when this process began taking updates; what it wrote since is its own live work, not a crash's
     app.job_queue.run_once(recover_job, RECOVERY_DELAY, data=time.time(), name="recover-answers")
     if settings.low_balance_usd is not None:
-        app.job_queue.run_repeating(low_balance_job, interval=CHECK_INTERVAL, first=60, name="low-balance")
+        app.job_queue.run_repeating(
+            when_leading(low_balance_job), interval=CHECK_INTERVAL, first=60, name="low-balance"
+        )
     if settings.embedding_model:
-        app.job_queue.run_repeating(embedding_job, interval=EMBEDDING_INTERVAL, first=EMBEDDING_INTERVAL, name="embed")
+        app.job_queue.run_repeating(
+            when_leading(embedding_job), interval=EMBEDDING_INTERVAL, first=EMBEDDING_INTERVAL, name="embed"
+        )
+    # several processes: only the leader polls the tasks (the others skip the ticks)
     app.job_queue.run_repeating(
-        poll_tick, interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
+        when_leading(poll_tick), interval=settings.mj_poll_interval, first=settings.mj_poll_interval, name="mj-poll"
     )
     app.job_queue.run_repeating(
-        video_tick, interval=settings.video_poll_interval, first=settings.video_poll_interval, name="video-poll"
+        when_leading(video_tick),
+        interval=settings.video_poll_interval,
+        first=settings.video_poll_interval,
+        name="video-poll",
     )
+    if services.cluster.shared:
+        app.job_queue.run_repeating(orphan_job, interval=ORPHAN_INTERVAL, first=ORPHAN_INTERVAL, name="orphans")
+        app.job_queue.run_repeating(forget_claims_job, interval=CLAIMS_INTERVAL, first=60, name="forget-claims")
 
 
 async def _post_stop(app: BotApplication) -> None:

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
 
+    # --- several processes on one DATABASE_URL (webhook mode; README "Several processes") ---
+    replicas: int = Field(default=1, ge=1, le=30)  # processes sharing Telegram's 30/s and 20/min budgets
+    lease_seconds: float = Field(default=10.0, ge=1, le=120)  # a dead process's leases expire this soon
+
     # --- wenwen client ---
     wenwen_connect_timeout: float = Field(default=5.0, gt=0)
     wenwen_read_timeout: float = Field(default=120.0, gt=0)

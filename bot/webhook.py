@@ -19,7 +19,7 @@ import re
 import signal
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, TypedDict
@@ -57,6 +57,7 @@ class WebhookOptions(TypedDict):
     url_path: str
     webhook_url: str
     secret_token: str
+    answer_when_handled: bool
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class _Hook:
     application: BotApplication
     secret: bytes
     max_body: int
+    # several processes: the 200 goes once the update is handled (stored), not once it is queued, so an
+    # update taken by a process that dies is sent again by Telegram, to another process
+    when_handled: bool = False
+    handling: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def secret_matches(given: str | None, secret: bytes) -> bool:
@@ -175,8 +180,25 @@ class _UpdateHandler(_Refusing):
             return
         if isinstance(application.bot, ExtBot):
             application.bot.insert_callback_data(update)  # arbitrary callback data, as PTB's server does
+        if self.hook.when_handled:
+            await self._handle(update)
+            return
         await application.update_queue.put(update)
         log.debug("webhook: update %d queued", update.update_id)
+
+    async def _handle(self, update: Update) -> None:
+        """The update through the update processor now (not PTB's queue); the answer waits for it."""
+        application = self.hook.application
+        task = asyncio.ensure_future(
+            application.update_processor.process_update(update, application.process_update(update))
+        )
+        self.hook.handling.add(task)
+        task.add_done_callback(self.hook.handling.discard)
+        try:
+            await asyncio.shield(task)  # a client that goes away does not cancel the handling
+        except Exception:
+            log.exception("webhook: update %d failed", update.update_id)
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
 
 
 @tornado.web.stream_request_body
@@ -209,6 +231,7 @@ class WebhookServer:
         url_path: str,
         webhook_url: str,
         secret_token: str,
+        answer_when_handled: bool = False,
         max_body: int = MAX_BODY,
         idle_timeout: float = IDLE_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
@@ -218,7 +241,8 @@ class WebhookServer:
         self._application = application
         self._listen, self._port = listen, port
         self._webhook_url, self._secret_token = webhook_url, secret_token
-        hook = _Hook(application, secret_token.encode(), max_body)
+        hook = _Hook(application, secret_token.encode(), max_body, answer_when_handled)
+        self._hook = hook
         self._routes = _Routes([(_path_pattern(url_path), _UpdateHandler, {"hook": hook}), (r".*", _NotFound)])
         self._limits: dict[str, Any] = {
             "max_body_size": max_body + CHUNK,  # a backstop: our own check answers 413 first
@@ -267,6 +291,8 @@ class WebhookServer:
         if server is None:
             return
         server.stop()
+        if self._hook.handling:  # updates being handled for an answer (answer_when_handled) finish first
+            await asyncio.wait(set(self._hook.handling), timeout=BODY_TIMEOUT)
         await server.close_all_connections()
         self._sockets = []
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from storage import ChatKey, DayTotals, Storage
+from storage.claims import ClaimRepository
+from storage.leases import LeaseRepository, StopRepository, StopRequest
 from storage.tasks import TaskRepository
 
 from .config import Settings
 from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
+from .core.cluster import Cluster
 from .core.conversation import ConversationService
 from .core.formats import FormatChooser, parse_mapping
 from .core.history import HistoryService
@@ -59,6 +62,7 @@ class Services:
     albums_answered: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # albums of files already answered
     inline_runs: InlineRuns = field(default_factory=InlineRuns)  # inline answers being written
     metrics: Metrics = field(default_factory=Metrics)  # this process's Prometheus registry (/metrics)
+    cluster: Cluster = field(init=False)  # leases, the task-poll leader, updates once, stops across processes
 
     @classmethod
     async def create(cls, settings: Settings, access: AccessPolicy, metrics: Metrics | None = None) -> Services:
@@ -139,13 +143,35 @@ class Services:
             metrics=metrics,
         )
         services.languages.update(await storage.settings.languages())
+        services.cluster = _cluster(settings, storage, services.turns)
+        if services.cluster.shared:
+            services.turn_queue.guard = services.cluster.turn_guard
         return services
 
     async def close(self) -> None:
         await self.turn_queue.close()
+        await self.cluster.close()  # its leases released for the other processes
         await self.history.titles.close()  # titles being written are cancelled before their client closes
         await self.wenwen.aclose()
         await self.storage.close()
+
+
+def _cluster(settings: Settings, storage: Storage, turns: TurnRegistry) -> Cluster:
+    """Shared with other processes: PostgreSQL in webhook mode (long polling is one process by Telegram's rule)."""
+    cluster = Cluster(
+        LeaseRepository(storage.db),
+        ClaimRepository(storage.db),
+        StopRepository(storage.db),
+        shared=bool(settings.database_url and settings.webhook_url),
+        seconds=settings.lease_seconds,
+    )
+
+    def stop(request: StopRequest) -> bool | None:
+        chat = ChatKey(request.chat_id, request.thread_id)
+        return turns.stop(chat, request.requested_by, may_stop_any=request.may_stop_any)
+
+    cluster.on_stop = stop
+    return cluster
 
 
 def _video_service(

@@ -30,6 +30,14 @@ class ClaimRepository:
             )
             return cursor.rowcount == 1
 
+    async def claimed(self, update_id: int) -> bool:
+        """Whether the update was claimed already (handled, or being handled, by some process)."""
+        async with (
+            self._db.read() as conn,
+            conn.execute("SELECT 1 FROM update_claims WHERE update_id = ?", (update_id,)) as cursor,
+        ):
+            return await cursor.fetchone() is not None
+
     async def forget_before(self, before: float) -> int:
         """Drop claims made before `before` (seconds since the epoch); how many went."""
         async with self._db.transaction() as conn:

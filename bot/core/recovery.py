@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -49,12 +50,18 @@ class RecoveryStep:
 
 
 async def plan_recovery(
-    storage: Storage, default_lang: str = "en", now: float | None = None, *, started: float | None = None
+    storage: Storage,
+    default_lang: str = "en",
+    now: float | None = None,
+    *,
+    started: float | None = None,
+    skip: Callable[[ChatKey], Awaitable[bool]] | None = None,
 ) -> list[RecoveryStep]:
     """What to do for each unfinished question, already recorded in the database.
 
     `started`: when this process began taking updates. A conversation whose last message is newer is this
     process's own live turn (a question just asked, an answer being written), never a crash's leftover.
+    `skip`: chats left alone because a live process is working on them (several processes: its lease).
     """
     now = time.time() if now is None else now
     conversations = storage.conversations
@@ -64,6 +71,8 @@ async def plan_recovery(
     steps: list[RecoveryStep] = []
     for unfinished in await conversations.unfinished(since=now - RECOVERY_WINDOW):
         if started is not None and unfinished.last.created_at >= started:
+            continue
+        if skip is not None and await skip(unfinished.chat):
             continue
         step = await _decide(storage, unfinished, default_lang, now)
         if step is not None:

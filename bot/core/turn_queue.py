@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from storage import ChatKey
@@ -13,6 +14,8 @@ from storage import ChatKey
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
+# held while a chat's jobs run: with several processes, the chat's lease (bot/core/cluster.py)
+Guard = Callable[[ChatKey], AbstractAsyncContextManager[None]]
 MAX_WAITING = 3  # jobs of different kinds waiting in one chat; a flood replaces the last one
 
 
@@ -39,6 +42,7 @@ class ChatTurnQueue:
     def __init__(self) -> None:
         self._chats: dict[ChatKey, _Chat] = {}
         self._closed = False
+        self.guard: Guard | None = None  # one process: none needed
 
     def submit(self, chat: ChatKey, job: Job, kind: str = "answer") -> None:
         if self._closed:
@@ -56,17 +60,24 @@ class ChatTurnQueue:
         return chat in self._chats
 
     async def _run(self, chat: ChatKey, state: _Chat, job: Job) -> None:
+        guard = self.guard(chat) if self.guard is not None else contextlib.nullcontext()
         try:
-            while True:
-                try:
-                    await job()
-                except Exception:  # jobs report their own failures; this only keeps the chat's queue alive
-                    log.exception("a queued turn failed")
-                if not state.waiting:
-                    return
-                job = state.waiting.pop(0).job
+            async with guard:
+                await self._jobs(state, job)
+        except Exception:  # the guard's database failed: the messages are stored, recovery answers them
+            log.exception("a chat's turns could not run")
         finally:
             self._chats.pop(chat, None)
+
+    async def _jobs(self, state: _Chat, job: Job) -> None:
+        while True:
+            try:
+                await job()
+            except Exception:  # jobs report their own failures; this only keeps the chat's queue alive
+                log.exception("a queued turn failed")
+            if not state.waiting:
+                return
+            job = state.waiting.pop(0).job
 
     async def idle(self) -> None:
         """Wait until no chat has a turn running or waiting (tests, benchmarks, shutdown)."""

@@ -19,6 +19,8 @@ async def stop_button(update: Update, context: BotContext) -> None:
     chat = ChatKey(query.message.chat.id, thread_id_of(query.message if isinstance(query.message, Message) else None))
     may_stop_any = await is_group_admin(update, context)
     stopped = context.services.turns.stop(chat, query.from_user.id, may_stop_any=may_stop_any)
+    if stopped is False:  # not here: another process may be writing it (it reads the request within a second)
+        stopped = await context.services.cluster.stop_elsewhere(chat, query.from_user.id, may_stop_any=may_stop_any)
     key = "stop.not_yours" if stopped is None else "stop.done" if stopped else "stop.nothing"
     await query.answer(t(language(update, context), key), show_alert=stopped is None)
 

@@ -60,9 +60,10 @@ async def stop_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    stopped = context.services.turns.stop(
-        chat_key(update), user.id, may_stop_any=await is_group_admin(update, context)
-    )
+    chat, may_stop_any = chat_key(update), await is_group_admin(update, context)
+    stopped = context.services.turns.stop(chat, user.id, may_stop_any=may_stop_any)
+    if stopped is False:  # not here: another process may be writing it (it reads the request within a second)
+        stopped = await context.services.cluster.stop_elsewhere(chat, user.id, may_stop_any=may_stop_any)
     if stopped is None:
         await reply(update, context, "stop.not_yours")
     elif not stopped:

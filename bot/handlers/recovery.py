@@ -15,6 +15,7 @@ from bot.render.keyboards import retry_keyboard
 from bot.render.markdown import Chunk, render_pieces
 from bot.render.telegram_io import Target, TelegramText
 from bot.wiring import Services
+from storage import ChatKey
 
 from .answers import AnswerPlace, answer_job, submit_answer
 from .common import chat_key, edit_pressed, language
@@ -25,16 +26,27 @@ log = logging.getLogger(__name__)
 async def recover_job(context: BotContext) -> None:
     """Runs once, in the background, right after start-up."""
     application = context.application
-    svc = application.bot_data.services
     started = context.job.data if context.job is not None and isinstance(context.job.data, float) else None
-    steps = await plan_recovery(svc.storage, started=started)
+    await recover_unfinished(application, started, "after a restart")
+
+
+async def recover_unfinished(application: BotApplication, started: float | None, why: str) -> int:
+    """Plan and act on the recovery; with several processes, chats a live process works on are left alone."""
+    svc = application.bot_data.services
+    cluster = svc.cluster
+
+    async def live(chat: ChatKey) -> bool:
+        return svc.turn_queue.busy(chat) or await cluster.busy_anywhere(chat)
+
+    steps = await plan_recovery(svc.storage, started=started, skip=live if cluster.shared else None)
     if steps:
-        log.info("recovering %d unfinished answer(s) after a restart", len(steps))
+        log.info("recovering %d unfinished answer(s) %s", len(steps), why)
     for step in steps:
         try:
             await _recover(application, svc, step)
         except TelegramError as error:  # one chat refusing must not stop the others
             log.warning("could not recover the answer in chat %s: %s", step.chat.chat_id, error)
+    return len(steps)
 
 
 async def _recover(application: BotApplication, svc: Services, step: RecoveryStep) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,25 @@ class SchemaTooNew(Exception):
         super().__init__(f"database schema version {found} is newer than this code knows ({known})")
         self.found = found
         self.known = known
+
+
+async def _to_the_end(
+    statement: Awaitable[Any], on_cancel: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Await `statement`; if this task is cancelled meanwhile, wait for it to end anyway (its failure then
+    does not matter: the cancellation is what is raised), run `on_cancel`, and raise the cancellation."""
+    running = asyncio.ensure_future(statement)
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError:
+        while not running.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([running])
+        if not running.cancelled():
+            running.exception()  # retrieved: a failed statement after a cancel is not "never retrieved"
+        if on_cancel is not None:
+            await on_cancel()
+        raise
 
 
 class _RolledBack(Exception):
@@ -180,14 +199,17 @@ class SqliteDatabase(Database):
         self._in_flight[done] = asyncio.current_task()
         try:
             async with self._lock:
-                await self._conn.execute("BEGIN IMMEDIATE")
+                # BEGIN and COMMIT run to their end even when the task is cancelled meanwhile: aiosqlite
+                # runs a statement it was given whatever happens to the caller, so what the connection
+                # is in is only known once it has (a ROLLBACK sent behind a COMMIT still under way
+                # failed with "no transaction is active"; a BEGIN left behind blocked the next one).
+                await _to_the_end(self._conn.execute("BEGIN IMMEDIATE"), self._abandon)
                 try:
                     yield self._conn
-                    await asyncio.shield(self._conn.execute("COMMIT"))
+                    await _to_the_end(self._conn.execute("COMMIT"))
                 except BaseException:
                     # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
-                    if self._conn.in_transaction:
-                        await asyncio.shield(self._conn.execute("ROLLBACK"))
+                    await self._abandon()
                     raise
         finally:
             self._writes -= 1
@@ -195,6 +217,11 @@ class SqliteDatabase(Database):
             done.set_result(None)
             if not self._writes:
                 self._idle.set()
+
+    async def _abandon(self) -> None:
+        """ROLLBACK if the writer is in a transaction, to its end."""
+        if self._conn.in_transaction:
+            await _to_the_end(self._conn.execute("ROLLBACK"))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

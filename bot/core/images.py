@@ -33,6 +33,17 @@ MIN_SIDE = 64  # give up below this: max_bytes is then unreachable for any sensi
 DRAFT_KEEP = 0.9  # a JPEG is decoded at 1/2..1/8 scale only if that keeps >= 90% of the allowed long side
 
 
+def sniff_image_mime(data: bytes) -> str:
+    """The MIME type its first bytes name: PNG, WebP or GIF, else JPEG (what Telegram makes of every photo)."""
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"GIF8"):
+        return "image/gif"
+    return "image/jpeg"
+
+
 @dataclass(frozen=True, slots=True)
 class CheckedImage:
     data: bytes

@@ -10,6 +10,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
 from bot.core.errors import WenwenError
+from bot.core.images import sniff_image_mime
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.tasks.events import (
     TaskEvent,
@@ -91,15 +92,8 @@ async def _usage(context: BotContext, lang: str) -> str:
 
 
 async def _images(bot: Bot, file_ids: tuple[str, ...]) -> tuple[VideoImage, ...]:
-    return tuple(VideoImage(data, _mime(data)) for data in [await download(bot, file_id) for file_id in file_ids])
-
-
-def _mime(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/jpeg"
+    images = [await download(bot, file_id) for file_id in file_ids]
+    return tuple(VideoImage(data, sniff_image_mime(data)) for data in images)
 
 
 async def _start(

@@ -8,6 +8,7 @@ from io import BytesIO
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
+from bot.core.images import sniff_image_mime
 from bot.core.sizes import PHOTO_LIMIT, VIDEO_LIMIT
 
 from .telegram_io import Placement, TelegramText
@@ -15,16 +16,6 @@ from .telegram_io import Placement, TelegramText
 log = logging.getLogger(__name__)
 
 ALBUM_LIMIT = 10
-
-
-def sniff_image_mime(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"GIF8"):
-        return "image/gif"
-    return "image/jpeg"
 
 
 def _filename(data: bytes, index: int) -> str:

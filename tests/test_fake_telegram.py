@@ -198,14 +198,14 @@ async def test_uploads_and_media_groups(fake: FakeTelegram, bot: Bot) -> None:
 async def test_send_photo_refuses_bytes_that_are_no_picture(fake: FakeTelegram, bot: Bot) -> None:
     """Like Telegram: a photo must decode as an image; the same bytes go as a document."""
     for not_a_picture in (b"\x89PNG-but-cut-short", b"%PDF-1.7", b"GIF8 and nothing"):
-        with pytest.raises(BadRequest, match="(?i)image_process_failed"):  # PTB capitalizes the description
+        with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):  # PTB capitalizes the description
             await bot.send_photo(42, not_a_picture)
         assert (fake.calls[-1].status, fake.calls[-1].description) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
         doc = await bot.send_document(42, not_a_picture, filename="file.bin")
         assert doc.document is not None
     from telegram import InputMediaPhoto
 
-    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
         await bot.send_media_group(42, [InputMediaPhoto(png()), InputMediaPhoto(b"not a picture")])
     assert [m.kind for m in fake.chat_messages(42)] == ["document"] * 3
 

@@ -90,8 +90,7 @@ class Window:
 GLOBAL = Window(30, 1.0)
 GROUP = Window(20, 60.0)
 PRIVATE = Window(3, 3.0)  # about one a second, a burst of three
-# Places of every window that live previews may not take: a final message always finds room soon.
-PREVIEW_RESERVE = {GLOBAL: 5, GROUP: 5, PRIVATE: 1}
+PREVIEW_RESERVE_SHARE = 6  # a sixth of every window (at least one place) is left to finals: 5 of 30/s, 3 of 20/min
 DRAFTS_IN_FLIGHT = 12  # drafts on their way at once, over all chats (more are skipped: newer ones follow)
 
 
@@ -339,7 +338,9 @@ class FairRateLimiter(BaseRateLimiter[str]):
 
     @staticmethod
     def _reserve(window: SlidingWindow) -> int:
-        return PREVIEW_RESERVE.get(window.window, 0)
+        """Places of `window` that live previews may not take, so a final message always finds room soon
+        (by share, not by value: REPLICAS divides the windows)."""
+        return max(1, window.window.limit // PREVIEW_RESERVE_SHARE)
 
     def _forget_idle_chats(self) -> None:
         """Windows with nothing in them are dropped, so memory stays flat with many chats."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.ratelimit import DRAFTS_IN_FLIGHT, FairRateLimiter, PreviewSkipped, SlidingWindow, Window
+from bot.ratelimit import DRAFTS_IN_FLIGHT, PREVIEW, FairRateLimiter, PreviewSkipped, SlidingWindow, Window
 
 
 def test_a_call_counts_from_its_sending_until_a_period_after_its_answer() -> None:
@@ -102,4 +102,19 @@ async def test_edits_of_inline_messages_count_in_the_bot_s_window_too() -> None:
     assert await limiter.process_request(edit, (), {}, "editMessageText", data, None)
     assert await limiter.process_request(edit, (), {}, "editMessageText", {**data, "inline_message_id": "AAQ-2"}, None)
     assert sent[1] - sent[0] >= 0.1
+    await limiter.shutdown()
+
+
+async def test_previews_leave_a_share_of_a_divided_window_to_finals() -> None:
+    """REPLICAS=2 halves the bot's window to 15/s: previews still leave places (a sixth) to finals."""
+    limiter = FairRateLimiter(global_window=Window(15, 10.0))
+
+    async def call() -> bool:
+        return True
+
+    for chat in range(13):
+        assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+    with pytest.raises(PreviewSkipped):
+        await limiter.process_request(call, (), {}, "editMessageText", {"chat_id": 99}, PREVIEW)
+    assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 99}, None)
     await limiter.shutdown()

@@ -88,12 +88,15 @@ async def _post_init(
     processor.attach(services.cluster)
     await start_health_server(app, services)  # HEALTH_PORT set: /healthz and /metrics from now on
     services.catalog.refresh_soon()  # the model list is on hand before the first turn needs it
-    resumed = await services.mj_poller.recover()
-    if resumed:
-        log.info("resuming %d unfinished Midjourney task(s)", resumed)
-    videos = await services.video.engine.recover()
-    if videos:
-        log.info("resuming %d unfinished video task(s)", videos)
+    # Tasks are the leader's: a process that starts beside a live leader (a rolling restart) must not take
+    # the leader's submits for a crash's leftovers. A process that takes the lead later resumes them then.
+    if services.cluster.leads():
+        await _resume_tasks(services)
+
+    def resume_on_lead() -> None:
+        app.create_task(_resume_tasks(services), name="resume-tasks")
+
+    services.cluster.on_lead = resume_on_lead
     # Slow start-up work runs in the background: polling starts at once.
     assert app.job_queue is not None
     app.job_queue.run_once(_register_commands_job, 0, name="register-commands")
@@ -120,6 +123,16 @@ async def _post_init(
     if services.cluster.shared:
         app.job_queue.run_repeating(orphan_job, interval=ORPHAN_INTERVAL, first=ORPHAN_INTERVAL, name="orphans")
         app.job_queue.run_repeating(forget_claims_job, interval=CLAIMS_INTERVAL, first=60, name="forget-claims")
+
+
+async def _resume_tasks(services: Services) -> None:
+    """Midjourney and video tasks a stopped (or dead) leader left: polled, delivered, or told fate-unknown."""
+    resumed = await services.mj_poller.recover()
+    if resumed:
+        log.info("resuming %d unfinished Midjourney task(s)", resumed)
+    videos = await services.video.engine.recover()
+    if videos:
+        log.info("resuming %d unfinished video task(s)", videos)
 
 
 async def _post_stop(app: BotApplication) -> None:

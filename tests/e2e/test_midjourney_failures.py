@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import signal
 from pathlib import Path
@@ -102,11 +101,11 @@ async def test_fifty_pending_tasks_are_polled_with_one_request_per_interval(
     latest = ww.mj_requests("/mj/task/list-by-condition")[seen:]
     assert all(sorted(r.json["ids"]) == sorted(ww.mj_tasks) for r in latest)
     assert ww.mj_fetch_calls == 0
-    # The poll runs at a fixed rate, so one late tick makes the next gap short: judge the mean gap,
-    # and that no two requests come back to back (one per task would be ~0 apart).
-    gaps = [b.time - a.time for a, b in itertools.pairwise(latest)]
-    assert sum(gaps) / len(gaps) >= 0.04, "one request per interval, not one per task"
-    assert min(gaps) >= 0.01
+    # One request per interval, not one per task (50 tasks would be 50 requests an interval). The poll
+    # runs at a fixed rate and a busy machine delays ticks (a late one may be followed at once by the
+    # next), so what is judged is the count over the span, not single gaps.
+    span = latest[-1].time - latest[0].time
+    assert len(latest) - 1 <= span / 0.05 + 1, "one request per interval, not one per task"
 
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 
 from bot.context import BotContext
 from bot.core.mj.events import MjFailed, MjFinished, MjNeedsPrompt, MjPollEvent, MjProgress
 from bot.render.mj import MjRenderer, mj_failure_text
 
 from .imagine import ask_for_prompt
+from .task_delivery import deliver_result
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +58,4 @@ async def _show_chat_events(
 
 
 async def deliver(renderer: MjRenderer, context: BotContext, event: MjFinished) -> None:
-    poller = context.services.mj_poller
-    try:
-        message_id = await renderer.send_result(event)
-    except Forbidden as error:  # the user blocked the bot: the result can never arrive
-        log.info("mj result of task %s cannot be delivered: %s", event.task.task_id, error)
-        await poller.delivery_failed(event.task, give_up=True)
-        return
-    except TelegramError as error:
-        await poller.delivery_failed(event.task, give_up=False, reason=str(error))
-        raise
-    await poller.delivered(event.task, message_id)
-    await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
+    await deliver_result(renderer, context.services.mj_poller, event, f"mj result of task {event.task.task_id}")

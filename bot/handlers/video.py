@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from telegram import Bot, Message, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 
 from bot.context import BotContext
 from bot.core.errors import WenwenError
@@ -32,6 +32,7 @@ from storage import ChatKey
 
 from .common import command_argument, language, thread_id_of
 from .media_io import download, image_file
+from .task_delivery import deliver_result
 
 log = logging.getLogger(__name__)
 
@@ -180,15 +181,4 @@ async def _show_chat_events(
 
 
 async def _deliver(renderer: VideoRenderer, context: BotContext, event: TaskFinished) -> None:
-    engine = context.services.video.engine
-    try:
-        message_id = await renderer.send_result(event)
-    except Forbidden as error:  # the user blocked the bot: the video can never arrive
-        log.info("video of task %s cannot be delivered: %s", event.task.id, error)
-        await engine.delivery_failed(event.task, give_up=True)
-        return
-    except TelegramError as error:
-        await engine.delivery_failed(event.task, give_up=False, reason=str(error))
-        raise
-    await engine.delivered(event.task, message_id)
-    await renderer.delete(event.task.chat.chat_id, event.task.progress_message_id)
+    await deliver_result(renderer, context.services.video.engine, event, f"video of task {event.task.id}")

@@ -6,7 +6,7 @@ import logging
 from io import BytesIO
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.core.images import sniff_image_mime
 from bot.core.sizes import PHOTO_LIMIT, VIDEO_LIMIT
@@ -93,3 +93,13 @@ async def send_voice(io: TelegramText, audio: bytes) -> None:
     await io.bot.send_voice(
         io.target.chat_id, voice=BytesIO(audio), filename="reply.ogg", message_thread_id=io.target.thread_id
     )
+
+
+async def delete_quietly(bot: Bot, chat_id: int, message_id: int | None) -> None:
+    """Delete a message the bot no longer needs (a progress message); a refusal is only logged."""
+    if message_id is None:
+        return
+    try:
+        await bot.delete_message(chat_id, message_id)
+    except TelegramError as error:
+        log.info("could not delete message %s: %s", message_id, error)

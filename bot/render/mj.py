@@ -16,7 +16,7 @@ from storage import MjButtonRow, MjTaskRow
 
 from . import callback_data
 from .keyboards import button
-from .media import send_photo_or_file, send_video_or_file
+from .media import delete_quietly, send_photo_or_file, send_video_or_file
 from .telegram_io import Placement, clip, is_not_modified
 
 log = logging.getLogger(__name__)
@@ -142,12 +142,7 @@ class MjRenderer:
         return None
 
     async def delete(self, chat_id: int, message_id: int | None) -> None:
-        if message_id is None:
-            return
-        try:
-            await self.bot.delete_message(chat_id, message_id)
-        except TelegramError as error:
-            log.info("could not delete message %s: %s", message_id, error)
+        await delete_quietly(self.bot, chat_id, message_id)
 
     async def send_result(self, finished: MjFinished) -> int:
         """The finished image (uploaded as bytes) with its buttons. The caller records it, then removes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 
 from bot.core.errors import ErrorKind
 from bot.core.tasks.events import TaskFailed, TaskFinished, TaskRefused
@@ -16,7 +16,7 @@ from storage.tasks import TaskRow
 from . import callback_data
 from .errors import error_text
 from .keyboards import button
-from .media import send_video_or_file
+from .media import delete_quietly, send_video_or_file
 from .mj import CAPTION_LIMIT, bar
 from .telegram_io import Placement, clip, is_not_modified
 
@@ -93,12 +93,7 @@ class VideoRenderer:
                 log.info("video progress edit refused: %s", error.message)
 
     async def delete(self, chat_id: int, message_id: int | None) -> None:
-        if message_id is None:
-            return
-        try:
-            await self.bot.delete_message(chat_id, message_id)
-        except TelegramError as error:
-            log.info("could not delete message %s: %s", message_id, error)
+        await delete_quietly(self.bot, chat_id, message_id)
 
     async def send_result(self, finished: TaskFinished) -> int:
         """The video (uploaded as bytes; a document past 50 MB) with the prompt and 🔁. The caller records it,

@@ -17,8 +17,10 @@ from .handlers import COMMANDS, register
 from .handlers.balance import CHECK_INTERVAL, low_balance_job
 from .handlers.history import EMBEDDING_INTERVAL, embedding_job
 from .handlers.mj_jobs import poll_tick
+from .handlers.photos import answer_waiting_albums
 from .handlers.recovery import recover_job
 from .handlers.replicas import CLAIMS_INTERVAL, ORPHAN_INTERVAL, forget_claims_job, orphan_job, when_leading
+from .handlers.retention import RETENTION_FIRST, RETENTION_INTERVAL, retention_job
 from .handlers.video import video_tick
 from .health import start_health_server, stop_health_server
 from .i18n import LANGUAGES, t
@@ -106,6 +108,10 @@ async def _post_init(
         app.job_queue.run_repeating(
             when_leading(low_balance_job), interval=CHECK_INTERVAL, first=60, name="low-balance"
         )
+    if settings.history_retention_days is not None:
+        app.job_queue.run_repeating(
+            when_leading(retention_job), interval=RETENTION_INTERVAL, first=RETENTION_FIRST, name="history-retention"
+        )
     if settings.embedding_model:
         app.job_queue.run_repeating(
             when_leading(embedding_job), interval=EMBEDDING_INTERVAL, first=EMBEDDING_INTERVAL, name="embed"
@@ -140,6 +146,10 @@ async def _post_stop(app: BotApplication) -> None:
     if not app.bot_data.started:
         return
     svc = app.bot_data.services
+    # album parts already taken (and confirmed) whose window had not closed: answered now, not dropped
+    albums = await answer_waiting_albums(BotContext(app))
+    if albums:
+        log.info("%d album(s) still waiting for parts were answered at the stop", albums)
     cut = await svc.turn_queue.finish(svc.settings.shutdown_grace, svc.turns.interrupt_all)
     if cut:
         log.info("%d answer(s) still being written were closed as partial for the restart", cut)

@@ -14,6 +14,7 @@ from .core.access import AccessPolicy, ExpiringAnswers, StrangerReplies
 from .core.balance import BalanceWatch
 from .core.cluster import Cluster
 from .core.conversation import ConversationService
+from .core.forget import ForgetService
 from .core.formats import FormatChooser, parse_mapping
 from .core.history import HistoryService
 from .core.inline import InlineRuns
@@ -23,6 +24,7 @@ from .core.media import MediaService
 from .core.mj.poller import MjPoller
 from .core.mj.service import MidjourneyService
 from .core.models import ModelCatalog
+from .core.retention import HistoryRetention
 from .core.tasks.engine import TaskEngine
 from .core.titles import TitleWriter
 from .core.tools import CurrentTime, GenerateImage, ToolRegistry
@@ -62,6 +64,8 @@ class Services:
     albums_answered: ExpiringAnswers = field(default_factory=ExpiringAnswers)  # albums of files already answered
     inline_runs: InlineRuns = field(default_factory=InlineRuns)  # inline answers being written
     metrics: Metrics = field(default_factory=Metrics)  # this process's Prometheus registry (/metrics)
+    retention: HistoryRetention = field(init=False)  # HISTORY_RETENTION_DAYS: the daily deletion of idle conversations
+    forget: ForgetService = field(init=False)  # /forget
     cluster: Cluster = field(init=False)  # leases, the task-poll leader, updates once, stops across processes
 
     @classmethod
@@ -146,6 +150,10 @@ class Services:
         services.cluster = _cluster(settings, storage, services.turns)
         if services.cluster.shared:
             services.turn_queue.guard = services.cluster.turn_guard
+        services.retention = HistoryRetention(
+            storage, settings.history_retention_days, quiet=lambda: services.turns.count == 0
+        )
+        services.forget = ForgetService(storage, access, services.turns, services.turn_queue, services.languages)
         return services
 
     async def close(self) -> None:

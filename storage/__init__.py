@@ -10,6 +10,7 @@ from .access import AccessEntry, AccessRepository, AccessState, BotStateReposito
 from .conversations import ConversationRepository
 from .db import Database, SchemaTooNew, SqliteDatabase
 from .embeddings import EmbeddingRepository
+from .erasure import ErasureRepository, Forgotten
 from .history import ConversationSummary, ExportRow, HistoryRepository, TextMatch
 from .mj import MjButtonRow, MjStatus, MjTaskRepository, MjTaskRow
 from .models import NO_ANSWER, ChatKey, ChatSettings, MessageStatus, StoredDocument, StoredMessage, Unfinished
@@ -30,6 +31,7 @@ class Storage:
     state: BotStateRepository
     history: HistoryRepository
     embeddings: EmbeddingRepository
+    erasure: ErasureRepository  # retention and /forget
 
     @classmethod
     async def open(cls, target: Path | str) -> "Storage":
@@ -45,6 +47,7 @@ class Storage:
             BotStateRepository(db),
             HistoryRepository(db),
             EmbeddingRepository(db),
+            ErasureRepository(db),
         )
 
     async def close(self) -> None:
@@ -66,7 +69,9 @@ __all__ = [
     "Database",
     "DayTotals",
     "EmbeddingRepository",
+    "ErasureRepository",
     "ExportRow",
+    "Forgotten",
     "HistoryRepository",
     "LimitName",
     "MessageStatus",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from .db import Database
@@ -77,6 +78,13 @@ class ConversationRepository:
         while len(self._active) > self.ACTIVE_CACHE:
             self._active.popitem(last=False)
         return found
+
+    def evict(self, places: Iterable[ChatKey]) -> None:
+        """Their current conversations were deleted behind this repository's back (retention, /forget):
+        the next message of each place finds or makes its conversation again."""
+        self._switches += 1
+        for place in places:
+            self._active.pop(place, None)
 
     async def _find_or_create(self, chat: ChatKey) -> int:
         async with self._db.transaction() as conn:

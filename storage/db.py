@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,9 @@ async def _connect(path: Path | str, *, read_only: bool = False) -> aiosqlite.Co
     connection = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
     connection.row_factory = aiosqlite.Row
     if not read_only:
+        # A new file is made with incremental vacuum (only possible before its first table, and before WAL):
+        # retention can then give freed pages back in small steps. An existing file keeps its mode.
+        await connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA foreign_keys=ON")
     await connection.execute("PRAGMA busy_timeout=5000")
@@ -63,6 +68,28 @@ class _RolledBack(Exception):
     """Ends `probe_write`'s transaction with a rollback."""
 
 
+# Returning freed pages to the file system (`reclaim_space`, after retention deletes old conversations).
+RECLAIM_STEP_PAGES = 2048  # pages one `PRAGMA incremental_vacuum` step gives back (8 MB of 4 KB pages)
+RECLAIM_SECONDS = 10.0  # the steps of one call stop after this long; the rest waits for the next call
+RECLAIM_PAUSE = 0.05  # seconds between steps: the other writers get the database in between
+REWRITE_LIMIT_BYTES = 256 << 20  # a database up to this size may be rewritten once (VACUUM) to allow the steps
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimed:
+    """What `reclaim_space` gave back."""
+
+    pages: int  # pages the file shrank by
+    page_size: int
+    left: int  # free pages still inside the file (reused by new rows)
+    rewritten: bool  # the one-time VACUUM that switched the file to incremental vacuum ran now
+    note: str = ""  # why nothing (or not everything) was given back
+
+    @property
+    def bytes(self) -> int:
+        return self.pages * self.page_size
+
+
 class Database:
     """A database the repositories use: writes in `transaction()` (never interleaved), reads in `read()`.
 
@@ -98,6 +125,16 @@ class Database:
 
     async def close(self, grace: float = 5.0) -> None:
         raise NotImplementedError
+
+    async def reclaim_space(
+        self, *, may_rewrite: bool, keep_going: Callable[[], bool] = lambda: True
+    ) -> Reclaimed | None:
+        """Give the file system back the space deleted rows left free; None: the backend sees to it itself.
+
+        PostgreSQL's autovacuum makes the space of deleted rows reusable on its own (only VACUUM FULL,
+        which locks the tables, would shrink the files): nothing to do here.
+        """
+        return None
 
 
 class SqliteDatabase(Database):
@@ -241,3 +278,93 @@ class SqliteDatabase(Database):
             yield reader
         finally:
             self._readers.put_nowait(reader)
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer with no transaction open, under the write lock: for what SQLite runs only outside one
+        (VACUUM) or steps to its end only alone (`PRAGMA incremental_vacuum` through `executescript`)."""
+        self._writes += 1
+        self._idle.clear()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight[done] = asyncio.current_task()
+        try:
+            async with self._lock:
+                yield self._conn
+        finally:
+            self._writes -= 1
+            self._in_flight.pop(done, None)
+            done.set_result(None)
+            if not self._writes:
+                self._idle.set()
+
+    async def _pragma(self, conn: aiosqlite.Connection, name: str) -> int:
+        async with conn.execute(f"PRAGMA {name}") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def reclaim_space(self, *, may_rewrite: bool, keep_going: Callable[[], bool] = lambda: True) -> Reclaimed:
+        """Free pages back to the file system, in bounded steps; the file shrinks by what they held.
+
+        SQLite keeps the pages of deleted rows inside the file for reuse. With `auto_vacuum=INCREMENTAL`,
+        `PRAGMA incremental_vacuum(N)` moves N of them to the end and truncates: cheap, and bounded by N,
+        so it runs in steps of RECLAIM_STEP_PAGES with the other writers in between, for at most
+        RECLAIM_SECONDS a call. A plain VACUUM instead rewrites the whole file while every write waits,
+        and needs as much free disk again: not something to do daily. But auto_vacuum can only be
+        switched on an empty database or by one VACUUM, so a database made before this (or by an older
+        SQLite default) is rewritten once — only when `may_rewrite` (a quiet moment, the caller says) and
+        only up to REWRITE_LIMIT_BYTES (a few seconds); a bigger one keeps its free pages for new rows
+        and the note says how to switch it while the bot is stopped. `keep_going()` is asked before each
+        step (False: the process is stopping).
+        """
+        async with self._exclusive() as conn:
+            mode = await self._pragma(conn, "auto_vacuum")
+            page_size = await self._pragma(conn, "page_size")
+            pages_before = await self._pragma(conn, "page_count")
+            free = await self._pragma(conn, "freelist_count")
+        if mode != 2:  # 0 none, 1 full (the file shrinks at every commit already), 2 incremental
+            if mode == 1 or not free:
+                return Reclaimed(0, page_size, free, False)
+            if pages_before * page_size > REWRITE_LIMIT_BYTES:
+                note = (
+                    f"the database is {pages_before * page_size >> 20} MB, too big to rewrite while the bot runs; "
+                    "its free pages are reused for new rows. To make it shrink from now on, stop the bot and run: "
+                    "sqlite3 DATABASE_PATH 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'"
+                )
+                return Reclaimed(0, page_size, free, False, note)
+            if not may_rewrite or not keep_going():
+                return Reclaimed(0, page_size, free, False, "not quiet enough for the one-time rewrite; next time")
+            async with self._exclusive() as conn:
+                await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                await conn.execute("VACUUM")  # rewrites the file: auto_vacuum applies from now on, no free page left
+            await self._checkpoint()
+            async with self._exclusive() as conn:
+                pages_after = await self._pragma(conn, "page_count")
+                left = await self._pragma(conn, "freelist_count")
+            return Reclaimed(max(pages_before - pages_after, 0), page_size, left, True)
+        deadline = time.monotonic() + RECLAIM_SECONDS
+        given = 0
+        while free and time.monotonic() < deadline and keep_going():
+            async with self._exclusive() as conn:
+                # executescript steps the pragma to its end (execute() would free a single page)
+                await conn.executescript(f"PRAGMA incremental_vacuum({min(free, RECLAIM_STEP_PAGES)});")
+                now_free = await self._pragma(conn, "freelist_count")
+            given += free - now_free
+            if now_free >= free:
+                break
+            free = now_free
+            await asyncio.sleep(RECLAIM_PAUSE)
+        if given:
+            await self._checkpoint()
+        note = "" if not free else f"{free} free pages left for the next time (the time budget ran out)"
+        return Reclaimed(given, page_size, free, False, note)
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the file (which truncates it to its new size), then empty the WAL if no reader
+        holds it; a reader that does is waited for briefly, never for the usual busy timeout."""
+        async with self._exclusive() as conn:
+            await (await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")).fetchall()
+            await conn.execute("PRAGMA busy_timeout=200")
+            try:
+                await (await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall()
+            finally:
+                await conn.execute("PRAGMA busy_timeout=5000")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from .db import Database
 from .models import ChatKey, ChatSettings
@@ -49,6 +50,12 @@ class ChatSettingsRepository:
         if writes == self._writes:
             self._remember(chat, found)
         return found
+
+    def evict(self, places: Iterable[ChatKey]) -> None:
+        """Their rows were deleted (/forget): read again on next use (and found gone)."""
+        self._writes += 1
+        for place in places:
+            self._cache.pop(place, None)
 
     def _remember(self, chat: ChatKey, settings: ChatSettings) -> None:
         self._cache[chat] = settings

@@ -146,6 +146,11 @@ class UsageRepository:
             self._limits[user_id] = found
         return found
 
+    def evict_limits(self, user_id: int) -> None:
+        """The user's own limits were deleted (/forget): the defaults apply from the next call on."""
+        self._limit_writes += 1
+        self._limits.pop(user_id, None)
+
     async def _load_limits(self, user_id: int) -> UserLimits:
         async with self._db.read() as conn:
             async with conn.execute(

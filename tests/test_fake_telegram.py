@@ -249,3 +249,35 @@ async def test_application_polling_command_and_button(fake: FakeTelegram) -> Non
     assert not [c for c in fake.calls if c.status == 409]
     with pytest.raises(ValueError, match="no button"):
         fake.press_button(42, reply.message_id, "forged")
+
+
+async def test_get_updates_offset_drops_confirmed_updates_for_good_and_hands_out_the_rest_again(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    ids = [fake.send_text(42, text) for text in ("one", "two", "three")]
+    first = await bot.get_updates(timeout=0)
+    assert [u.message.message_id for u in first] == ids
+    again = await bot.get_updates(timeout=0)  # not confirmed: handed out again, same ids
+    assert [u.update_id for u in again] == [u.update_id for u in first]
+    confirmed = await bot.get_updates(offset=first[1].update_id, timeout=0)  # confirms the first only
+    assert [u.update_id for u in confirmed] == [u.update_id for u in first[1:]]
+    assert [u.update_id for u in await bot.get_updates(offset=first[0].update_id, timeout=0)] == [
+        u.update_id for u in first[1:]
+    ]  # a lower offset later does not bring the confirmed one back
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [u.update_id for u in first[1:]]
+    assert await bot.get_updates(offset=first[-1].update_id + 1, timeout=0) == ()
+    assert await bot.get_updates(timeout=0) == () and fake.updates == []
+
+
+async def test_a_held_method_waits_and_on_poll_sees_each_get_updates(fake: FakeTelegram, bot: Bot) -> None:
+    seen: list[object] = []
+    fake.on_poll = lambda params: seen.append(params.get("offset"))
+    await bot.get_updates(offset=5, timeout=0)
+    assert seen == [5]
+    release = fake.hold("sendMessage")
+    sending = asyncio.create_task(bot.send_message(42, "later"))
+    await fake.wait_for(lambda: bool(fake.calls_of("sendMessage")))
+    await asyncio.sleep(0.05)
+    assert not sending.done() and fake.chat_messages(42) == []
+    release.set()
+    assert (await sending).text == "later"

@@ -111,6 +111,14 @@ class AccessPolicy:
         self._denied.add(subject_id)
         return True
 
+    def granted_only(self, user_id: int) -> bool:
+        """The user may use the bot only through a stored grant (an admin's /allow), not the environment."""
+        return user_id in self._granted and user_id not in self._env_allowed and user_id not in self._admins
+
+    def forget(self, user_id: int) -> None:
+        """The user's stored grant was deleted (/forget); a denial stays in force."""
+        self._granted.discard(user_id)
+
     def listing(self) -> AccessListing:
         env = sorted(self._env_allowed.ids)
         return AccessListing(

@@ -85,6 +85,20 @@ class ChatTurnQueue:
             tasks = [state.task for state in self._chats.values() if state.task is not None]
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def settle(self, chat_id: int, within: float) -> bool:
+        """Drop the chat's waiting jobs (all topics) and wait up to `within` seconds for its running ones
+        to end (stop them first); True once nothing runs there. For /forget: nothing may write to it then."""
+        tasks = []
+        for chat, state in self._chats.items():
+            if chat.chat_id == chat_id:
+                state.waiting.clear()
+                if state.task is not None:
+                    tasks.append(state.task)
+        if not tasks:
+            return True
+        _, pending = await asyncio.wait(tasks, timeout=within)
+        return not pending
+
     async def finish(self, grace: float, interrupt: Callable[[], int], after_interrupt: float = 2.0) -> int:
         """A graceful stop: nothing new starts; running turns get `grace` seconds, then `interrupt()` ends
         them (each leaves its partial text and a note) and they get `after_interrupt` more. Waiting jobs

@@ -42,6 +42,13 @@ class TurnRegistry:
         turn.stop.set()
         return True
 
+    def stop_chat(self, chat_id: int) -> int:
+        """Stop every answer running in the chat (all its topics), whoever it is for; how many were."""
+        stopped = [turn for chat, turn in self._running.items() if chat.chat_id == chat_id and not turn.stop.is_set()]
+        for turn in stopped:
+            turn.stop.set()
+        return len(stopped)
+
     def interrupt_all(self) -> int:
         """A shutdown: every running answer ends now, as partial, marked interrupted."""
         for turn in self._running.values():

@@ -26,6 +26,7 @@ from . import (
     buttons,
     commands,
     documents,
+    forget,
     history,
     image_commands,
     imagine,
@@ -82,6 +83,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command("voice", image_commands.voice_command),
     Command("settings", settings_menu.settings_command),
     Command("usage", usage.usage_command),
+    Command("forget", forget.forget_command),
     # for admins: not in the menu
     Command("stats", usage.stats_command, menu=False),
     Command("allow", admin.allow_command, menu=False),
@@ -119,6 +121,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(model.model_button, pattern=callback_data.MODEL_PATTERN))
     app.add_handler(CallbackQueryHandler(recovery.retry_button, pattern=callback_data.RETRY_PATTERN))
     app.add_handler(CallbackQueryHandler(history.history_button, pattern=callback_data.HISTORY_PATTERN))
+    app.add_handler(CallbackQueryHandler(forget.forget_button, pattern=callback_data.FORGET_PATTERN))
     app.add_handler(CallbackQueryHandler(inline.inline_stop_button, pattern=callback_data.INLINE_STOP_PATTERN))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     app.add_handler(ChosenInlineResultHandler(inline.on_chosen_inline_result))

@@ -14,7 +14,7 @@ from bot.i18n import pick_language, t
 from storage import ChatKey
 
 from .addressing import addressed_text, quote_of
-from .albums import collect
+from .albums import collect, flush_all
 from .chat import run_chat_turn
 from .common import language, thread_id_of
 from .image_commands import edit_photo
@@ -52,6 +52,11 @@ async def on_photo(update: Update, context: BotContext) -> None:
         await faceswap_photo(context, message)
     else:
         await _vision_turn(update, context, [message])
+
+
+async def answer_waiting_albums(context: BotContext) -> int:
+    """At a stop: albums whose parts came but whose window has not closed are answered now (bot/app.py)."""
+    return await flush_all(context, _album_ready)
 
 
 async def _album_ready(context: BotContext, parts: list[Message]) -> None:

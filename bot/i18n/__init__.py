@@ -8,12 +8,14 @@ from .catalog_history import HISTORY_MESSAGES
 from .catalog_inline import INLINE_MESSAGES
 from .catalog_media import MEDIA_MESSAGES
 from .catalog_mj import MJ_MESSAGES
+from .catalog_privacy import PRIVACY_MESSAGES
 from .catalog_settings import SETTINGS_MESSAGES
 from .catalog_video import VIDEO_MESSAGES
 
 MESSAGES = {**_CHAT_MESSAGES, **MJ_MESSAGES, **MEDIA_MESSAGES, **SETTINGS_MESSAGES, **ADMIN_MESSAGES, **INLINE_MESSAGES}
 MESSAGES |= HISTORY_MESSAGES  # /history, /export, /find
 MESSAGES |= VIDEO_MESSAGES  # /video
+MESSAGES |= PRIVACY_MESSAGES  # /forget
 
 LANGUAGES = ("en", "zh")
 

@@ -37,7 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/image &lt;prompt&gt; — draw an image; /edit &lt;instruction&gt; — caption of a photo to edit it\n"
         "/video &lt;prompt&gt; — make a video (also as the caption of a photo); /video — the video models\n"
         "/tts &lt;text&gt; — read aloud; /voice on|off — spoken replies\n"
-        "/settings — format, thinking, web search, tools, language; /usage — your tokens\n\n"
+        "/settings — format, thinking, web search, tools, language; /usage — your tokens\n"
+        "/forget — delete everything I keep about you (asks first)\n\n"
         "Send photos to ask about them, and voice notes to talk.\n\n"
         "In groups I answer when mentioned, when you reply to me, or on a command. "
         "Each forum topic is its own conversation.",
@@ -58,7 +59,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/image &lt;提示词&gt; — 生成图片；/edit &lt;要求&gt; — 作为图片说明来修改图片\n"
         "/video &lt;描述&gt; — 生成视频（也可作为图片说明）；/video — 查看视频模型\n"
         "/tts &lt;文字&gt; — 朗读；/voice on|off — 语音回复\n"
-        "/settings — 格式、思考、联网搜索、工具、语言；/usage — 我的用量\n\n"
+        "/settings — 格式、思考、联网搜索、工具、语言；/usage — 我的用量\n"
+        "/forget — 删除我保存的关于你的全部数据（会先确认）\n\n"
         "发送图片即可提问，发送语音即可对话。\n\n"
         "在群组中，@我、回复我的消息或使用命令时我才会回答。每个论坛话题都是独立的对话。",
     },

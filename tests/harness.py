@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 import sys
 from collections.abc import Mapping
@@ -45,6 +47,24 @@ def bot_command() -> list[str]:
     """The installed `wenwen-bot` script, or `python -m bot` without it."""
     script = shutil.which("wenwen-bot")
     return [script] if script else [sys.executable, "-m", "bot"]
+
+
+async def start_bot_process(folder: Path, tg_url: str, ww_url: str, **settings: str) -> asyncio.subprocess.Process:
+    """`wenwen-bot` as a child process against the fakes, its database in `folder`; `settings` are
+    environment variables on top (stderr piped: read it, or the child blocks on a full pipe)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(folder),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "WENWEN_API_KEY": API_KEY,
+        "TELEGRAM_API_URL": tg_url,
+        "WENWEN_BASE_URL": ww_url,
+        "DATABASE_PATH": str(folder / "db.sqlite3"),
+        **settings,
+    }
+    return await asyncio.create_subprocess_exec(
+        *bot_command(), cwd=folder, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
 
 
 class RunningBot:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
-from tests.harness import ALICE, API_KEY, TOKEN, bot_command
+from tests.harness import ALICE, start_bot_process
 
 from .test_video import submits, texts, videos
 
@@ -18,22 +17,15 @@ async def test_a_killed_bot_resumes_the_video_and_delivers_it_once(
     tg: FakeTelegram, ww: FakeWenwen, tmp_path: Path
 ) -> None:
     ww.video_auto_advance = False
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "WENWEN_API_KEY": API_KEY,
-        "TELEGRAM_API_URL": tg.base_url,
-        "WENWEN_BASE_URL": ww.base_url,
-        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
-        "ALLOWED_USER_IDS": str(ALICE),
-        "VIDEO_POLL_INTERVAL": "0.1",
-        "MJ_PROGRESS_INTERVAL": "0",
-    }
 
     async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            *bot_command(), cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        return await start_bot_process(
+            tmp_path,
+            tg.base_url,
+            ww.base_url,
+            ALLOWED_USER_IDS=str(ALICE),
+            VIDEO_POLL_INTERVAL="0.1",
+            MJ_PROGRESS_INTERVAL="0",
         )
 
     first = await start()

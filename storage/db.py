@@ -16,6 +16,7 @@ import aiosqlite
 
 from .migrations import MIGRATIONS
 from .sql import Connection, Dialect, is_postgres_url, sqlite_statement
+from .writes import WriteTracker
 
 READERS = 3  # read-only connections beside the one writer (WAL lets them read while it writes)
 
@@ -62,21 +63,6 @@ async def _to_the_end(
         if on_cancel is not None:
             await on_cancel()
         raise
-
-
-async def wait_for_earlier_writes(in_flight: dict[asyncio.Future[None], asyncio.Task[Any] | None]) -> None:
-    """Read after write: wait for the writes other tasks started before now (never for this task's own).
-
-    Writes take the write lock in the order they start, so they end in that order: waiting for the newest
-    one is waiting for all (then a check that none is left). Handing asyncio.wait every one of them cost
-    each read time in proportion to the writes in flight: quadratic with a thousand chats at once.
-    """
-    me = asyncio.current_task()
-    earlier = [done for done, task in in_flight.items() if task is not me]
-    while earlier:
-        if not earlier[-1].done():
-            await asyncio.wait((earlier[-1],))
-        earlier = [done for done in earlier if not done.done()]
 
 
 class _RolledBack(Exception):
@@ -170,11 +156,7 @@ class SqliteDatabase(Database):
         self._all_readers = readers or []
         for reader in self._all_readers:
             self._readers.put_nowait(reader)
-        self._writes = 0  # transactions started or waiting (close() lets them finish)
-        # one per write started and not yet done, with the task that runs it
-        self._in_flight: dict[asyncio.Future[None], asyncio.Task[Any] | None] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._writes = WriteTracker()
 
     @classmethod
     async def open(cls, target: Path | str) -> SqliteDatabase:
@@ -198,9 +180,7 @@ class SqliteDatabase(Database):
 
     async def close(self, grace: float = 5.0) -> None:
         """Close once the writes already under way (a shielded answer being stored, say) have finished."""
-        await asyncio.sleep(0)  # a write just scheduled (asyncio.shield) gets to start and be counted
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), grace)
+        await self._writes.idle(grace)
         await self._close_all()
 
     async def _close_all(self) -> None:
@@ -245,30 +225,19 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
-        self._writes += 1
-        self._idle.clear()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._in_flight[done] = asyncio.current_task()
-        try:
-            async with self._lock:
-                # BEGIN and COMMIT run to their end even when the task is cancelled meanwhile: aiosqlite
-                # runs a statement it was given whatever happens to the caller, so what the connection
-                # is in is only known once it has (a ROLLBACK sent behind a COMMIT still under way
-                # failed with "no transaction is active"; a BEGIN left behind blocked the next one).
-                await _to_the_end(self._conn.execute("BEGIN IMMEDIATE"), self._abandon)
-                try:
-                    yield self._conn
-                    await _to_the_end(self._conn.execute("COMMIT"))
-                except BaseException:
-                    # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
-                    await self._abandon()
-                    raise
-        finally:
-            self._writes -= 1
-            self._in_flight.pop(done, None)
-            done.set_result(None)
-            if not self._writes:
-                self._idle.set()
+        async with self._writes.write(), self._lock:
+            # BEGIN and COMMIT run to their end even when the task is cancelled meanwhile: aiosqlite
+            # runs a statement it was given whatever happens to the caller, so what the connection
+            # is in is only known once it has (a ROLLBACK sent behind a COMMIT still under way
+            # failed with "no transaction is active"; a BEGIN left behind blocked the next one).
+            await _to_the_end(self._conn.execute("BEGIN IMMEDIATE"), self._abandon)
+            try:
+                yield self._conn
+                await _to_the_end(self._conn.execute("COMMIT"))
+            except BaseException:
+                # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
+                await self._abandon()
+                raise
 
     async def _abandon(self) -> None:
         """ROLLBACK if the writer is in a transaction, to its end."""
@@ -284,7 +253,7 @@ class SqliteDatabase(Database):
             return
         # Read after write: a write that started before this read (and may have been caused by what
         # brought this read about: a message sent, then its id stored) is seen; later writes do not wait.
-        await wait_for_earlier_writes(self._in_flight)
+        await self._writes.wait_for_earlier()
         reader = await self._readers.get()
         try:
             yield reader
@@ -295,19 +264,8 @@ class SqliteDatabase(Database):
     async def _exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
         """The writer with no transaction open, under the write lock: for what SQLite runs only outside one
         (VACUUM) or steps to its end only alone (`PRAGMA incremental_vacuum` through `executescript`)."""
-        self._writes += 1
-        self._idle.clear()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._in_flight[done] = asyncio.current_task()
-        try:
-            async with self._lock:
-                yield self._conn
-        finally:
-            self._writes -= 1
-            self._in_flight.pop(done, None)
-            done.set_result(None)
-            if not self._writes:
-                self._idle.set()
+        async with self._writes.write(), self._lock:
+            yield self._conn
 
     async def _pragma(self, conn: aiosqlite.Connection, name: str) -> int:
         async with conn.execute(f"PRAGMA {name}") as cursor:

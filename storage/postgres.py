@@ -16,7 +16,6 @@ It keeps the SQLite backend's guarantees, so the repositories (written once, in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -25,9 +24,10 @@ from typing import Any
 
 import asyncpg
 
-from .db import Database, SchemaTooNew, wait_for_earlier_writes
+from .db import Database, SchemaTooNew
 from .migrations import MIGRATIONS
 from .sql import Dialect, Translated, postgres_statement, to_postgres
+from .writes import WriteTracker
 
 POOL_SIZE = 5  # one writer at a time and a few readers: what SQLite's one writer and three readers were
 MIGRATE_LOCK = 0x77_65_6E_01  # advisory lock keys ("wen" + n), one namespace for the bot on its database
@@ -126,10 +126,7 @@ class PostgresDatabase(Database):
         self._id_tables: frozenset[str] = frozenset()
         self._keys: dict[str, tuple[str, ...]] = {}
         self._translated: dict[tuple[str, bool], Translated] = {}
-        self._writes = 0
-        self._in_flight: dict[asyncio.Future[None], asyncio.Task[Any] | None] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._writes = WriteTracker()
 
     @classmethod
     async def open(cls, target: Path | str, *, pool_size: int = POOL_SIZE) -> PostgresDatabase:
@@ -145,9 +142,7 @@ class PostgresDatabase(Database):
         return database
 
     async def close(self, grace: float = 5.0) -> None:
-        await asyncio.sleep(0)  # a write just scheduled (asyncio.shield) gets to start and be counted
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), grace)
+        await self._writes.idle(grace)
         try:
             await asyncio.wait_for(self._pool.close(), grace)
         except TimeoutError:
@@ -239,34 +234,23 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """BEGIN … COMMIT under the write lock, rolled back on any error (cancellation included)."""
-        self._writes += 1
-        self._idle.clear()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._in_flight[done] = asyncio.current_task()
-        try:
-            async with self._lock, self._pool.acquire() as raw:
-                await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-                try:
-                    yield PgConnection(raw, self)
-                    await asyncio.shield(raw.execute("COMMIT"))
-                except BaseException:
-                    if raw.is_in_transaction():
-                        try:
-                            await asyncio.shield(raw.execute("ROLLBACK"))
-                        except Exception:
-                            raw.terminate()  # never hand a connection back to the pool mid-transaction
-                    raise
-        finally:
-            self._writes -= 1
-            self._in_flight.pop(done, None)
-            done.set_result(None)
-            if not self._writes:
-                self._idle.set()
+        async with self._writes.write(), self._lock, self._pool.acquire() as raw:
+            await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            try:
+                yield PgConnection(raw, self)
+                await asyncio.shield(raw.execute("COMMIT"))
+            except BaseException:
+                if raw.is_in_transaction():
+                    try:
+                        await asyncio.shield(raw.execute("ROLLBACK"))
+                    except Exception:
+                        raw.terminate()  # never hand a connection back to the pool mid-transaction
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PgConnection]:
         """A pooled connection outside any transaction: it sees only committed data."""
-        await wait_for_earlier_writes(self._in_flight)
+        await self._writes.wait_for_earlier()
         async with self._pool.acquire() as raw:
             yield PgConnection(raw, self)
 

@@ -28,6 +28,7 @@ from .logging_setup import quiet_libraries
 from .metrics import Metrics
 from .ratelimit import FairRateLimiter
 from .replicas import SharedUpdateProcessor, shared_windows
+from .telegram_http import AiohttpRequest
 from .wiring import Services
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,9 @@ def build_application(settings: Settings) -> BotApplication:
         .base_file_url(f"{root}/file/bot{{token}}")
         .rate_limiter(limiter)
         .concurrent_updates(processor)
-        .connect_timeout(10)
-        .read_timeout(30)
-        .write_timeout(30)
-        .get_updates_read_timeout(40)
+        # aiohttp rather than PTB's httpx: a fraction of the CPU a call (bot/telegram_http.py)
+        .request(AiohttpRequest(connect_timeout=10, read_timeout=30, write_timeout=30))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40))
         .post_init(partial(_post_init, settings=settings, access=access, metrics=metrics, processor=processor))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

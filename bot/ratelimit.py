@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
+from .telegram_http import is_transport_message
+
 if TYPE_CHECKING:
     from .metrics import Metrics
 
@@ -73,10 +75,10 @@ def _weight(endpoint: str, data: dict[str, Any]) -> int:
 def _server_error(error: NetworkError) -> bool:
     """PTB's NetworkError for an HTTP error answer (5xx: Telegram did not act), not a transport failure.
 
-    PTB raises BadRequest for 400 and TimedOut / "httpx.…" NetworkErrors when no answer came."""
+    PTB raises BadRequest for 400 and TimedOut / transport NetworkErrors when no answer came."""
     if isinstance(error, BadRequest | TimedOut):
         return False
-    return not error.message.startswith(("httpx.", "Unknown error in HTTP implementation"))
+    return not (is_transport_message(error.message) or error.message.startswith("Unknown error in HTTP implementation"))
 
 
 @dataclass(frozen=True, slots=True)

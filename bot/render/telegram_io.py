@@ -20,6 +20,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import ExtBot
 
 from bot.ratelimit import PREVIEW
+from bot.telegram_http import is_transport_message
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def clip(text: str, limit: int) -> str:
 
 def is_transport_error(error: TelegramError) -> bool:
     """A timeout or a dropped connection: Telegram may or may not have acted (unlike a 4xx/5xx answer)."""
-    return isinstance(error, TimedOut) or (isinstance(error, NetworkError) and error.message.startswith("httpx."))
+    return isinstance(error, TimedOut) or (isinstance(error, NetworkError) and is_transport_message(error.message))
 
 
 def is_not_modified(error: BadRequest) -> bool:

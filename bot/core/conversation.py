@@ -3,55 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.wenwen import (
-    ChatMessage,
-    ChatRequest,
-    ErrorKind,
-    McpServer,
-    WenwenClient,
-    WenwenError,
-)
-from bot.wenwen.types import ApiFormat
+from bot.wenwen import ChatRequest, McpServer, WenwenClient, WenwenError
 from storage import NO_ANSWER, ChatKey, ChatSettings, DayTotals, MessageStatus, Storage, StoredDocument, StoredMessage
-from storage.conversations import NO_ANSWER_TOKENS
 
 from .answer_loop import Progress, stream_answer
-from .answer_media import AnswerMedia, display_text, storable_text
+from .answer_media import AnswerMedia
+from .chat_request import RequestBuilder
 from .checkpoint import Checkpoint
 from .context import IMAGE_TOKENS, build_messages, estimate_tokens, history_budget, quote_block
 from .document_reader import DocumentReader
-from .events import (
-    AnswerImages,
-    ImagesSkipped,
-    LimitHit,
-    ModelSwitched,
-    SearchUnavailable,
-    TurnDone,
-    TurnEvent,
-    TurnFailed,
-    TurnStarted,
-)
+from .events import ImagesSkipped, LimitHit, ModelSwitched, SearchUnavailable, TurnEvent, TurnStarted
 from .formats import FormatChooser
-from .images import inspect_image_async
 from .inline import OneOff, answer_once, one_off_messages
 from .limits import DailyLimits
-from .models import calls_tools, searches_in_chat
 from .titles import TitleWriter
 from .tools import ToolBudget, ToolRegistry
+from .turn_outcome import TurnContext, TurnOutcome
 from .usage_report import UsageSummary, usage_report
-from .vision import ImageFetcher, RequestImages, images_for, refused_for_images, sees_images
+from .vision import ImageFetcher, images_for, sees_images
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-
-log = logging.getLogger("bot.turn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +53,6 @@ class UserTurn:
     document_tokens: int = 0  # what the documents' text costs in a request (as first read)
 
 
-THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
-
-
 class ConversationService:
     def __init__(
         self,
@@ -97,21 +72,18 @@ class ConversationService:
         metrics: Metrics | None = None,
         titles: TitleWriter | None = None,
     ) -> None:
-        self._metrics = metrics
         self._titles = titles  # a title is asked for after a conversation's first answer
         self._client = client
         self._storage = storage
         self._default_model = default_model
         self._max_context_tokens = max_context_tokens
-        self._max_answer_tokens = max_answer_tokens
         self._vision_model = vision_model
         self._image_history_turns = image_history_turns
         self.documents = DocumentReader(storage.settings, default_model, max_context_tokens, document_max_tokens)
-        self._media = AnswerMedia(client.http.public)
-        self._formats = formats
         self._tools = tools or ToolRegistry([])
-        self._mcp_servers = mcp_servers
+        self._requests = RequestBuilder(formats, self._tools, mcp_servers, max_answer_tokens)
         self._limits = limits or DailyLimits(storage.usage, DayTotals(), lambda _user: False)
+        self._outcome = TurnOutcome(storage, self._limits, AnswerMedia(client.http.public), metrics)
 
     # ------------------------------------------------------------------ settings
 
@@ -212,8 +184,8 @@ class ConversationService:
         """A one-off answer to `question` with the chat's settings (inline mode): stored in no conversation."""
         settings = await self._storage.settings.get(chat)
         model = settings.model or self._default_model
-        request = await self._request(model, settings, one_off_messages(settings.system_prompt, question))
-        log = partial(self._log, chat)
+        request = await self._requests.build(model, settings, one_off_messages(settings.system_prompt, question))
+        log = partial(self._outcome.log_turn, chat)
         async for event in answer_once(OneOff(self._client, self._limits, log), request, user_id, stop):
             yield event
 
@@ -227,7 +199,7 @@ class ConversationService:
 
     async def mark_delivered(self, answer_id: int, tg_message_ids: tuple[int, ...] | None = None) -> None:
         """The chat shows the answer (or its error): a restart has nothing left to do for it."""
-        await asyncio.shield(self._storage.conversations.mark_delivered(answer_id, tg_message_ids))
+        await self._outcome.mark_delivered(answer_id, tg_message_ids)
 
     async def _answer(
         self,
@@ -239,34 +211,20 @@ class ConversationService:
         fetch_image: ImageFetcher | None,
     ) -> AsyncIterator[TurnEvent]:
         yield TurnStarted(answer_row)
-        settings = await self._storage.settings.get(chat)
-        model = settings.model or self._default_model
-        system_prompt = settings.system_prompt
-        budget = history_budget(model, self._max_context_tokens)
-        budget -= estimate_tokens(system_prompt) if system_prompt else 0
-        history = await self._storage.conversations.window(conversation, max(budget, 256), before_id=answer_row)
-        images = await images_for(history, fetch_image, self._image_history_turns)
-        documents = await self.documents.for_request(history, fetch_image, max(budget, 256))
-        if images.unreadable:
-            await self._storage.conversations.refuse_images(images.unreadable)
-            yield ImagesSkipped(len(images.unreadable))
-        if images.by_file_id and not sees_images(model) and self._vision_model != model:
-            yield ModelSwitched(self._vision_model, model, not settings.vision_notice_shown)
-            if not settings.vision_notice_shown:
-                await self._storage.settings.mark_vision_notice_shown(chat)
-            model = self._vision_model
-        reached = await self._limits.reserve(user_id, model)
+        turn = await self._read_turn(chat, user_id, conversation, answer_row, fetch_image)
+        async for event in self._check_images(turn):
+            yield event
+        reached = await self._limits.reserve(user_id, turn.model)
         if reached is not None:
-            await self._finish(answer_row, model, Progress(), MessageStatus.FAILED)
+            await self._outcome.finish(answer_row, turn.model, Progress(), MessageStatus.FAILED)
             yield LimitHit(reached, answer_row)
             return
-        messages = build_messages(system_prompt, history, images.by_file_id, documents)
-        request = await self._request(model, settings, messages)
-        if settings.web_search and not request.web_search and not settings.search_notice_shown:
-            await self._storage.settings.set(chat, "search_notice_shown", 1)
-            found = await self._formats.search_models() if self._formats is not None else []
-            yield SearchUnavailable(model, tuple(found))
-        images.by_file_id.clear()  # the request holds the only copy now
+        messages = build_messages(turn.settings.system_prompt, turn.history, turn.images.by_file_id, turn.documents)
+        request = await self._requests.build(turn.model, turn.settings, messages)
+        notice = await self._search_notice(turn, request)
+        if notice is not None:
+            yield notice
+        turn.images.by_file_id.clear()  # the request holds the only copy now
         progress = Progress()
         started = time.monotonic()
         checkpoint = Checkpoint(self._storage.conversations, answer_row, started)
@@ -276,114 +234,50 @@ class ConversationService:
                 await checkpoint.maybe(progress.text)
                 yield update
         except WenwenError as error:
-            await self._finish(answer_row, model, progress, MessageStatus.PARTIAL)
-            if progress.text.strip() or progress.prompt_tokens:
-                await self._limits.add_tokens(user_id, model, progress.prompt_tokens, progress.completion_tokens)
-            else:  # failed before an answer: the gateway does not bill it, nor do the limits
-                await self._limits.give_back(user_id, model)
-            if images.message_ids and refused_for_images(error):
-                await self._storage.conversations.refuse_images(images.message_ids)
-            self._log(chat, model, progress, started, f"error:{error.kind}")
-            shown = display_text(progress.text)
-            kind = ErrorKind.VISION_REFUSED if images.message_ids and refused_for_images(error) else error.kind
-            yield TurnFailed(kind, error.message, model, error.request_id, error.status, shown, answer_row)
+            yield await self._outcome.failed(turn, progress, started, error)
             return
-        async for event in self._done(chat, user_id, answer_row, model, progress, stop.is_set(), started, images):
+        async for event in self._outcome.done(turn, progress, stop.is_set(), started):
             yield event
-        if self._titles is not None and progress.text.strip() and not _answered_before(history):
-            question = "\n\n".join(m.content for m in history if m.role == "user")
-            self._titles.schedule(conversation, user_id, question, progress.text)
+        self._ask_for_title(turn, progress)
 
-    async def _done(
-        self,
-        chat: ChatKey,
-        user_id: int,
-        answer_row: int,
-        model: str,
-        progress: Progress,
-        stopped: bool,
-        started: float,
-        images: RequestImages,
-    ) -> AsyncIterator[TurnEvent]:
-        """Store and report an answer that ended normally (or was stopped)."""
-        await self._finish(answer_row, model, progress, MessageStatus.PARTIAL if stopped else MessageStatus.COMPLETE)
-        if not progress.completion_tokens:
-            progress.completion_tokens = estimate_tokens(progress.text) if progress.text else 0
-        await self._limits.add_tokens(user_id, model, progress.prompt_tokens, progress.completion_tokens)
-        self._log(chat, model, progress, started, "stopped" if stopped else "ok")
-        if not progress.text.strip():
-            if stopped:
-                await self.mark_delivered(answer_row)  # stopped before a word: nothing to show
-                yield TurnDone("", model, 0, partial=True)
-                return
-            if images.message_ids:  # an empty answer to a request with images: the images are the likely cause
-                await self._storage.conversations.refuse_images(images.message_ids)
-                reason = "empty answer to a request with images"
-                yield TurnFailed(ErrorKind.VISION_REFUSED, reason, model, answer_id=answer_row)
-                return
-            yield TurnFailed(ErrorKind.EMPTY_ANSWER, "the model returned an empty answer", model, answer_id=answer_row)
-            return
-        shown = await self._media.collect(progress.text)
-        yield progress.done(shown.text, model, answer_row, stopped)
-        pictures = [image for image in progress.images if await inspect_image_async(image) is not None]
-        if pictures or shown.images:
-            yield AnswerImages((*pictures, *shown.images))
+    async def _read_turn(
+        self, chat: ChatKey, user_id: int, conversation: int, answer_row: int, fetch_image: ImageFetcher | None
+    ) -> TurnContext:
+        """The chat's settings and the history that fits the model's budget, with its images and documents."""
+        settings = await self._storage.settings.get(chat)
+        model = settings.model or self._default_model
+        budget = history_budget(model, self._max_context_tokens)
+        budget -= estimate_tokens(settings.system_prompt) if settings.system_prompt else 0
+        history = await self._storage.conversations.window(conversation, max(budget, 256), before_id=answer_row)
+        images = await images_for(history, fetch_image, self._image_history_turns)
+        documents = await self.documents.for_request(history, fetch_image, max(budget, 256))
+        return TurnContext(chat, user_id, conversation, answer_row, settings, model, history, images, documents)
 
-    async def _request(self, model: str, settings: ChatSettings, messages: list[ChatMessage]) -> ChatRequest:
-        """The request in the model's format, with the chat's thinking, web search and tools."""
-        api_format: ApiFormat = "chat"
-        if self._formats is not None:
-            api_format = await self._formats.choose(model, settings.api_format, web_search=settings.web_search)
-        thinking = settings.thinking
-        budget = THINKING_BUDGETS.get(settings.thinking_level) if thinking and api_format == "messages" else None
-        return ChatRequest(
-            model,
-            messages,
-            max_tokens=self._max_answer_tokens,
-            api_format=api_format,
-            tools=self._tools.specs() if settings.tools and calls_tools(model) else (),
-            reasoning_effort=settings.thinking_level if thinking and api_format != "messages" else None,
-            thinking_budget=budget,
-            web_search=settings.web_search
-            and (api_format == "responses" or (api_format == "chat" and searches_in_chat(model))),
-            mcp_servers=self._mcp_servers if api_format == "messages" else (),
-        )
+    async def _check_images(self, turn: TurnContext) -> AsyncIterator[TurnEvent]:
+        """Tell of images that cannot be read, and switch to the vision model when the chat's cannot see."""
+        if turn.images.unreadable:
+            await self._storage.conversations.refuse_images(turn.images.unreadable)
+            yield ImagesSkipped(len(turn.images.unreadable))
+        if turn.images.by_file_id and not sees_images(turn.model) and self._vision_model != turn.model:
+            shown = turn.settings.vision_notice_shown
+            yield ModelSwitched(self._vision_model, turn.model, not shown)
+            if not shown:
+                await self._storage.settings.mark_vision_notice_shown(turn.chat)
+            turn.model = self._vision_model
 
-    async def _finish(self, answer_row: int, model: str, progress: Progress, status: MessageStatus) -> None:
-        """The answer row gets the text (FAILED when none came). Shielded: a cancelled turn still stores it."""
-        stored = storable_text(progress.text) if progress.text.strip() else ""
-        await asyncio.shield(
-            self._storage.conversations.finish_answer(
-                answer_row,
-                stored,
-                status if stored else MessageStatus.FAILED,
-                token_estimate=estimate_tokens(stored) if stored else NO_ANSWER_TOKENS,
-                model=model,
-                prompt_tokens=progress.prompt_tokens or None,
-                completion_tokens=progress.completion_tokens or None,
-            )
-        )
+    async def _search_notice(self, turn: TurnContext, request: ChatRequest) -> SearchUnavailable | None:
+        """Once a chat: web search is on, but the model cannot search (with the models that can)."""
+        settings = turn.settings
+        if not settings.web_search or request.web_search or settings.search_notice_shown:
+            return None
+        await self._storage.settings.set(turn.chat, "search_notice_shown", 1)
+        return SearchUnavailable(turn.model, tuple(await self._requests.search_models()))
 
-    def _log(self, chat: ChatKey, model: str, progress: Progress, started: float, status: str) -> None:
-        latency = time.monotonic() - started
-        first = progress.first_text_at - started if progress.first_text_at is not None else None
-        fields = {"chat": chat.chat_id, "topic": chat.thread_id, "model": model, "status": status}
-        fields |= {"prompt_tokens": progress.prompt_tokens, "completion_tokens": progress.completion_tokens}
-        fields |= {"chars": len(progress.text), "latency": round(latency, 3), "first_text": first and round(first, 3)}
-        log.info(
-            "turn chat=%s topic=%s model=%s prompt_tokens=%d completion_tokens=%d chars=%d latency=%.2fs status=%s",
-            chat.chat_id,
-            chat.thread_id,
-            model,
-            progress.prompt_tokens,
-            progress.completion_tokens,
-            len(progress.text),
-            latency,
-            status,
-            extra=fields,  # separate fields for LOG_FORMAT=json
-        )
-        if self._metrics is not None:
-            self._metrics.turn(status, model, latency, first)
+    def _ask_for_title(self, turn: TurnContext, progress: Progress) -> None:
+        """A conversation's first answer: a title is written for it in the background."""
+        if self._titles is not None and progress.text.strip() and not _answered_before(turn.history):
+            question = "\n\n".join(m.content for m in turn.history if m.role == "user")
+            self._titles.schedule(turn.conversation, turn.user_id, question, progress.text)
 
 
 def _answered_before(history: list[StoredMessage]) -> bool:

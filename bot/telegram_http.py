@@ -12,12 +12,14 @@ any answer (PTB turns non-2xx into its own errors).
 from __future__ import annotations
 
 from typing import Any
+from urllib.request import getproxies_environment, proxy_bypass
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 # PTB's HTTPXRequest says "httpx.<Error>: …" for a failed connection; ours says "aiohttp.<Error>: …".
 TRANSPORT_ERROR_PREFIX = "aiohttp."
@@ -36,7 +38,7 @@ def _seconds(value: ODVInput[float], default: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """One pooled aiohttp session for Bot API calls (PTB makes one instance for getUpdates, one for the rest)."""
 
-    __slots__ = ("_connect", "_media_write", "_pool_size", "_read", "_session", "_write")
+    __slots__ = ("_connect", "_media_write", "_pool_size", "_proxies", "_read", "_session", "_write")
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class AiohttpRequest(BaseRequest):
         self._write = write_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[URL, str | None] = {}  # origin → proxy; the bot talks to one or two origins
 
     @property
     def read_timeout(self) -> float | None:
@@ -60,10 +63,10 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # trust_env: HTTPS_PROXY / HTTP_PROXY are honoured, as they were with httpx
+            # Not trust_env: aiohttp would then read ~/.netrc and the proxy variables in a worker thread on
+            # every call (two executor jobs a call); the proxy is looked up once per origin instead.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),
-                trust_env=True,
                 headers={"User-Agent": self.USER_AGENT},
             )
 
@@ -88,12 +91,23 @@ class AiohttpRequest(BaseRequest):
         fields = request_data.json_parameters if request_data else None
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, uploads=bool(files))
         try:
-            async with self._session.request(method, url, data=_body(fields, files), timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=_body(fields, files), timeout=timeout, proxy=self._proxy_for(url)
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts (ServerTimeoutError too) are TimeoutError subclasses
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"{TRANSPORT_ERROR_PREFIX}{type(error).__name__}: {error}") from error
+
+    def _proxy_for(self, url: str) -> str | None:
+        """HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as httpx honoured them for PTB; read once per origin."""
+        origin = URL(url).origin()
+        if origin not in self._proxies:
+            proxies = getproxies_environment()
+            bypass = proxy_bypass(origin.host or "")  # NO_PROXY
+            self._proxies[origin] = None if bypass else proxies.get(origin.scheme) or proxies.get("all")
+        return self._proxies[origin]
 
     def _timeout(
         self,

@@ -124,3 +124,27 @@ async def test_nothing_is_sent_before_initialize_or_after_shutdown() -> None:
     await request.shutdown()  # twice is harmless, as PTB may call it
     with pytest.raises(RuntimeError):
         await request.do_request("http://127.0.0.1:9/x", "POST")
+
+
+async def test_http_proxy_from_the_environment_is_used_as_with_ptb_s_default(
+    server: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen, _bodies = server  # the loopback server plays the proxy: it gets the absolute URL
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(read_timeout=5)
+    await request.initialize()
+    try:
+        assert await request.post(f"http://telegram.invalid/bot{TOKEN}/sendMessage", None) is True
+        assert seen[-1].host == "telegram.invalid"
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        fresh = AiohttpRequest(read_timeout=5)
+        await fresh.initialize()
+        try:
+            assert await fresh.post(f"{url}/bot{TOKEN}/sendMessage", None) is True  # direct, not via itself
+            assert seen[-1].host == url.removeprefix("http://")
+        finally:
+            await fresh.shutdown()
+    finally:
+        await request.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import NamedTuple
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -44,6 +45,25 @@ def command_name(message: Message) -> tuple[str, str]:
         return "", ""
     command, _, target = text.split(maxsplit=1)[0].partition("@")
     return command, target
+
+
+class Sender(NamedTuple):
+    user_id: int
+    lang: str
+    chat: ChatKey
+
+
+def sender_of(message: Message) -> Sender | None:
+    """Who sent a message handled without its Update (photos, albums): the id, language and chat."""
+    user = message.from_user
+    if user is None:
+        return None
+    return Sender(user.id, pick_language(user.language_code), ChatKey(message.chat_id, thread_id_of(message)))
+
+
+def captioned_part(parts: list[Message]) -> Message:
+    """The part of an album that carries its caption (Telegram puts it on one), else the first."""
+    return next((m for m in parts if m.caption), parts[0])
 
 
 def chat_key(update: Update) -> ChatKey:

@@ -5,34 +5,17 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.context import BotContext
-from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
-from bot.i18n import pick_language, t
-from storage import ChatKey
+from bot.i18n import t
 
-from .common import command_argument, command_name, language, thread_id_of
+from .common import captioned_part, command_argument, command_name, language, sender_of
 from .imagine import show_outcome
-from .media_io import image_file, photo_data_url
+from .media_io import image_file
+from .mj_uploads import photo_data_urls
 
 
 def caption_command(message: Message) -> str:
     """The command a caption starts with, lower-cased and without the bot's name ("" when none)."""
     return command_name(message)[0].lower()
-
-
-async def _photo_url(context: BotContext, message: Message, lang: str) -> str | None:
-    """The message's photo or image file as a data URL; None (the user told why) when it cannot be sent."""
-    found = image_file(message)
-    if found is None:
-        await message.reply_text(t(lang, "mj.describe_usage"))
-        return None
-    file_id, size = found
-    if size and size > TELEGRAM_DOWNLOAD_LIMIT:
-        await message.reply_text(t(lang, "mj.photo_too_big"))
-        return None
-    image = await photo_data_url(context.bot, file_id)
-    if image is None:
-        await message.reply_text(t(lang, "image.unreadable"))
-    return image
 
 
 async def describe_command(update: Update, context: BotContext) -> None:
@@ -56,37 +39,33 @@ async def describe_photo(
     context: BotContext, message: Message, photo_message: Message | None = None
 ) -> None:
     source = photo_message or message
-    user = message.from_user
-    if user is None:
+    who = sender_of(message)
+    if who is None:
         return
-    lang = pick_language(user.language_code)
-    image = await _photo_url(context, source, lang)
-    if image is None:
+    if image_file(source) is None:
+        await source.reply_text(t(who.lang, "mj.describe_usage"))
         return
-    chat = ChatKey(message.chat_id, thread_id_of(message))
-    outcome = await context.services.mj.describe(chat, user.id, lang, image, message.message_id)
-    await show_outcome(context, message, lang, outcome)
+    images = await photo_data_urls(context, [source], who.lang)
+    if images is None:
+        return
+    outcome = await context.services.mj.describe(who.chat, who.user_id, who.lang, images[0], message.message_id)
+    await show_outcome(context, message, who.lang, outcome)
 
 
 async def blend_album(context: BotContext, parts: list[Message]) -> None:
-    captioned = next((m for m in parts if m.caption), parts[0])
-    user = captioned.from_user
-    if user is None:
+    captioned = captioned_part(parts)
+    who = sender_of(captioned)
+    if who is None:
         return
-    lang = pick_language(user.language_code)
     photos = [m for m in parts if image_file(m) is not None]
     if not 2 <= len(photos) <= 5:
-        await captioned.reply_text(t(lang, "mj.blend_usage"))
+        await captioned.reply_text(t(who.lang, "mj.blend_usage"))
         return
-    images = []
-    for photo in photos:
-        image = await _photo_url(context, photo, lang)
-        if image is None:
-            return
-        images.append(image)
-    chat = ChatKey(captioned.chat_id, thread_id_of(captioned))
+    images = await photo_data_urls(context, photos, who.lang)
+    if images is None:
+        return
     dimensions = command_argument(captioned) or "square"
     outcome = await context.services.mj.blend(
-        chat, user.id, lang, images, dimensions, captioned.message_id
+        who.chat, who.user_id, who.lang, images, dimensions, captioned.message_id
     )
-    await show_outcome(context, captioned, lang, outcome)
+    await show_outcome(context, captioned, who.lang, outcome)

@@ -7,16 +7,15 @@ from telegram import Message, Update
 from bot.context import BotContext
 from bot.core.sizes import TELEGRAM_DOWNLOAD_LIMIT
 from bot.i18n import pick_language, t
-from storage import ChatKey
 
-from .common import command_argument, language, thread_id_of
+from .common import captioned_part, command_argument, language, sender_of
 from .imagine import show_outcome
 from .media_io import image_file, photo_data_url
 
 IMAGE_PROMPTS_MAX = 5  # midjourney-proxy's base64Array takes up to five image prompts
 
 
-async def _data_urls(context: BotContext, photos: list[Message], lang: str) -> list[str] | None:
+async def photo_data_urls(context: BotContext, photos: list[Message], lang: str) -> list[str] | None:
     """Each photo checked and sized (bot/core/images.py) as a data URL; None (the user told why) if one cannot be."""
     images: list[str] = []
     for photo in photos:
@@ -35,17 +34,10 @@ async def _data_urls(context: BotContext, photos: list[Message], lang: str) -> l
     return images
 
 
-def _who(message: Message) -> tuple[int, str, ChatKey] | None:
-    user = message.from_user
-    if user is None:
-        return None
-    return user.id, pick_language(user.language_code), ChatKey(message.chat_id, thread_id_of(message))
-
-
 async def imagine_photos(context: BotContext, parts: list[Message]) -> None:
     """A photo or an album of up to five captioned /imagine <prompt>: the photos are image prompts."""
-    captioned = next((m for m in parts if m.caption), parts[0])
-    who = _who(captioned)
+    captioned = captioned_part(parts)
+    who = sender_of(captioned)
     if who is None:
         return
     user_id, lang, chat = who
@@ -54,7 +46,7 @@ async def imagine_photos(context: BotContext, parts: list[Message]) -> None:
     if not prompt or not 1 <= len(photos) <= IMAGE_PROMPTS_MAX:
         await captioned.reply_text(t(lang, "mj.imagine_photos"))
         return
-    images = await _data_urls(context, photos, lang)
+    images = await photo_data_urls(context, photos, lang)
     if images is None:
         return
     outcome = await context.services.mj.imagine(chat, user_id, lang, prompt, captioned.message_id, images)
@@ -63,7 +55,7 @@ async def imagine_photos(context: BotContext, parts: list[Message]) -> None:
 
 async def mjedit_photo(context: BotContext, message: Message, photo: Message | None = None) -> None:
     """/mjedit <prompt> as a photo's caption (or as a reply to a photo): `/mj/submit/edits`."""
-    who = _who(message)
+    who = sender_of(message)
     if who is None:
         return
     user_id, lang, chat = who
@@ -72,7 +64,7 @@ async def mjedit_photo(context: BotContext, message: Message, photo: Message | N
     if not prompt or image_file(source) is None:
         await message.reply_text(t(lang, "mj.mjedit_usage"))
         return
-    images = await _data_urls(context, [source], lang)
+    images = await photo_data_urls(context, [source], lang)
     if images is None:
         return
     outcome = await context.services.mj.edits(chat, user_id, lang, prompt, images[0], message.message_id)
@@ -81,11 +73,11 @@ async def mjedit_photo(context: BotContext, message: Message, photo: Message | N
 
 async def swap_faces(context: BotContext, message: Message, face: Message, target: Message) -> None:
     """The face in `face` onto the person in `target`: `/mj/insight-face/swap`."""
-    who = _who(message)
+    who = sender_of(message)
     if who is None:
         return
     user_id, lang, chat = who
-    images = await _data_urls(context, [face, target], lang)
+    images = await photo_data_urls(context, [face, target], lang)
     if images is None:
         return
     outcome = await context.services.mj.swap_face(chat, user_id, lang, images[0], images[1], message.message_id)
@@ -104,7 +96,7 @@ async def faceswap_photo(context: BotContext, message: Message) -> None:
 
 async def faceswap_album(context: BotContext, parts: list[Message]) -> None:
     """An album of two photos captioned /faceswap: the face first, then the target."""
-    captioned = next((m for m in parts if m.caption), parts[0])
+    captioned = captioned_part(parts)
     photos = [m for m in parts if image_file(m) is not None]
     if len(photos) != 2:
         user = captioned.from_user

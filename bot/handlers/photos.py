@@ -16,7 +16,7 @@ from storage import ChatKey
 from .addressing import addressed_text, quote_of
 from .albums import collect, flush_all
 from .chat import run_chat_turn
-from .common import language, thread_id_of
+from .common import captioned_part, language, thread_id_of
 from .image_commands import edit_photo
 from .media_io import image_file
 from .mj_photos import blend_album, caption_command, describe_photo
@@ -60,7 +60,7 @@ async def answer_waiting_albums(context: BotContext) -> int:
 
 
 async def _album_ready(context: BotContext, parts: list[Message]) -> None:
-    captioned = next((m for m in parts if m.caption), parts[0])
+    captioned = captioned_part(parts)
     if caption_command(captioned) == "/blend":
         await blend_album(context, parts)
         return
@@ -79,7 +79,7 @@ async def _album_ready(context: BotContext, parts: list[Message]) -> None:
 
 async def _vision_turn(update: Update, context: BotContext, parts: list[Message]) -> None:
     """The photos (by file id; fetched, checked and sized when the answer is made) and the caption as one turn."""
-    message = next((m for m in parts if m.caption), parts[0])
+    message = captioned_part(parts)
     user = message.from_user
     if user is None:
         return

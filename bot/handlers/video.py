@@ -24,13 +24,13 @@ from bot.core.tasks.events import (
 )
 from bot.core.video.options import BadVideoOption, VideoOptions, parse_options
 from bot.core.video.service import NOT_YOURS, VideoImage, options_of
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from bot.render import callback_data
 from bot.render.errors import limit_text
 from bot.render.video import VideoRenderer, video_failure_text, video_refusal_text
 from storage import ChatKey
 
-from .common import command_argument, language, thread_id_of
+from .common import captioned_part, command_argument, language, sender_of, thread_id_of
 from .media_io import download, image_file
 from .task_delivery import deliver_result
 
@@ -53,11 +53,11 @@ async def video_command(update: Update, context: BotContext) -> None:
 
 async def video_photos(context: BotContext, parts: list[Message]) -> None:
     """A photo captioned /video (image to video), or an album of two (first and last frame)."""
-    captioned = next((m for m in parts if m.caption), parts[0])
-    user = captioned.from_user
-    if user is None:
+    captioned = captioned_part(parts)
+    who = sender_of(captioned)
+    if who is None:
         return
-    lang = pick_language(user.language_code)
+    lang = who.lang
     photos = [found for m in parts if (found := image_file(m)) is not None]
     if not 1 <= len(photos) <= 2:
         await captioned.reply_text(t(lang, "video.album_size"))

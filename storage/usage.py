@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from .db import Database
 from .sql import Connection
@@ -98,39 +98,40 @@ class UsageRepository:
 
     async def for_user(self, user_id: int, today: date, days: int = 30) -> list[UsageRow]:
         """The user's usage of the last `days` days (today included), newest first."""
-        since = (today - timedelta(days=days - 1)).isoformat()
-        async with self._db.read() as conn:
-            async with conn.execute(
-                "SELECT day, model, requests, prompt_tokens, completion_tokens, images FROM usage_daily "
-                "WHERE user_id = ? AND day >= ? ORDER BY day DESC, model",
-                (user_id, since),
-            ) as cursor:
-                rows = await cursor.fetchall()
+        rows = await self._since(
+            "SELECT day, model, requests, prompt_tokens, completion_tokens, images FROM usage_daily "
+            "WHERE user_id = ? AND day >= ? ORDER BY day DESC, model",
+            today,
+            days,
+            user_id,
+        )
         return [UsageRow(*tuple(row)) for row in rows]
 
     async def totals_by_user(self, today: date, days: int = 30) -> list[tuple[int, int, int, int]]:
         """(user id, requests, prompt tokens, completion tokens) over the last `days` days, biggest first."""
-        since = (today - timedelta(days=days - 1)).isoformat()
-        async with self._db.read() as conn:
-            async with conn.execute(
-                "SELECT user_id, SUM(requests), SUM(prompt_tokens), SUM(completion_tokens) FROM usage_daily "
-                "WHERE day >= ? GROUP BY user_id ORDER BY SUM(prompt_tokens) + SUM(completion_tokens) DESC LIMIT 50",
-                (since,),
-            ) as cursor:
-                rows = await cursor.fetchall()
+        rows = await self._since(
+            "SELECT user_id, SUM(requests), SUM(prompt_tokens), SUM(completion_tokens) FROM usage_daily "
+            "WHERE day >= ? GROUP BY user_id ORDER BY SUM(prompt_tokens) + SUM(completion_tokens) DESC LIMIT 50",
+            today,
+            days,
+        )
         return [(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     async def totals_by_day(self, today: date, days: int = 30) -> list[tuple[str, DayTotals]]:
         """Everyone's usage per day over the last `days` days, oldest first (days without use left out)."""
-        since = (today - timedelta(days=days - 1)).isoformat()
-        async with self._db.read() as conn:
-            async with conn.execute(
-                "SELECT day, SUM(requests), SUM(prompt_tokens) + SUM(completion_tokens), SUM(images) "
-                "FROM usage_daily WHERE day >= ? GROUP BY day ORDER BY day",
-                (since,),
-            ) as cursor:
-                rows = await cursor.fetchall()
+        rows = await self._since(
+            "SELECT day, SUM(requests), SUM(prompt_tokens) + SUM(completion_tokens), SUM(images) "
+            "FROM usage_daily WHERE day >= ? GROUP BY day ORDER BY day",
+            today,
+            days,
+        )
         return [(str(r[0]), DayTotals(int(r[1]), int(r[2]), int(r[3]))) for r in rows]
+
+    async def _since(self, sql: str, today: date, days: int, *parameters: Any) -> list[Any]:
+        """The rows of `sql` over the last `days` days (today included): its last parameter is the first day."""
+        since = (today - timedelta(days=days - 1)).isoformat()
+        async with self._db.read() as conn, conn.execute(sql, (*parameters, since)) as cursor:
+            return list(await cursor.fetchall())
 
     # ------------------------------------------------------------------ per-user limits
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import threading
 import time
 from collections.abc import Callable
 
 from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from benchmarks.threaded_fake import FakeInThread
 from bot.telegram_http import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegram
 from tests.harness import TOKEN
@@ -29,32 +29,6 @@ TRANSPORTS: dict[str, Callable[[], BaseRequest]] = {
     "httpx (PTB default)": lambda: HTTPXRequest(connection_pool_size=256, read_timeout=30, pool_timeout=30),
     "aiohttp (the bot's)": lambda: AiohttpRequest(read_timeout=30),
 }
-
-
-class FakeInThread:
-    """The fake Telegram on its own loop and thread, so its CPU is not the client's."""
-
-    def __init__(self) -> None:
-        self.fake = FakeTelegram(token=TOKEN)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self.fake.start())
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self) -> FakeTelegram:
-        self._thread.start()
-        self._ready.wait(10)
-        return self.fake
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
 
 async def cpu_per_call(base_url: str, make: Callable[[], BaseRequest], calls: int, depth: int) -> float:
@@ -78,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     figures: dict[tuple[str, int], list[float]] = {}
-    with FakeInThread() as fake:
+    with FakeInThread(FakeTelegram(token=TOKEN)) as fake:
         for run in range(1, args.runs + 1):
             for depth in DEPTHS:
                 for name, make in TRANSPORTS.items():

@@ -7,12 +7,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Unpack
 
-import httpx
-from httpx_sse import EventSource
-
 from .errors import WenwenStreamError, WenwenTruncatedError, error_from_stream_object
 from .formats import request_for
 from .http import REQUEST_ID_HEADER, GatewayHttp, GatewayOptions
+from .streaming import StreamBroken, StreamedAnswer
 from .types import (
     ChatCompletion,
     ChatRequest,
@@ -70,21 +68,24 @@ class WenwenClient:
                     yield event
                 return
             try:
-                async for sse in EventSource(response).aiter_sse():
+                async for sse in response.events():
                     for event in parser.feed(sse.event, sse.data):
                         yield event
-            except httpx.TransportError as error:
+            except StreamBroken as error:
                 if not parser.finished:
                     raise WenwenTruncatedError(
-                        f"connection broke mid-answer ({type(error).__name__})", request_id=request_id
+                        f"connection broke mid-answer ({error})", request_id=request_id
                     ) from None
             for event in parser.close():
                 yield event
 
     async def _events_from_whole_body(
-        self, response: httpx.Response, request_id: str | None
+        self, response: StreamedAnswer, request_id: str | None
     ) -> AsyncIterator[StreamEvent]:
-        body = json.loads(await response.aread())
+        try:
+            body = json.loads(await response.body())
+        except StreamBroken as error:
+            raise WenwenTruncatedError(f"connection broke mid-answer ({error})", request_id=request_id) from None
         if isinstance(body, dict) and "error" in body:
             raise error_from_stream_object(body, request_id)
         completion = ChatCompletion.model_validate(body)

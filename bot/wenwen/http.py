@@ -6,13 +6,14 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
 from .errors import ErrorKind, WenwenError, WenwenNetworkError, error_from_response
 from .public_fetch import Origin, PublicFetcher
+from .streaming import GatewayStreams, StreamedAnswer
 
 log = logging.getLogger("bot.wenwen")
 T = TypeVar("T")
@@ -48,7 +49,9 @@ class RequestOptions(TypedDict, total=False):
 
 
 class GatewayHttp:
-    """One pooled `httpx.AsyncClient` for the process; Bearer auth (docs/protocols.md, "Gateway: authentication")."""
+    """One pooled `httpx.AsyncClient` for the process (streamed answers: aiohttp, `streaming.py`).
+
+    Bearer auth (docs/protocols.md, "Gateway: authentication")."""
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class GatewayHttp:
         self._origin = Origin.of(base_url)
         # Links from anywhere but the gateway (model answers, upstream CDNs) go through the SSRF guard, keyless
         self.public = PublicFetcher(base_url, connect_timeout=connect_timeout, read_timeout=min(read_timeout, 60.0))
+        self.streams = GatewayStreams(base_url, api_key, connect_timeout=connect_timeout, read_timeout=read_timeout)
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "wenwen-bot/0.1"},
@@ -79,6 +83,7 @@ class GatewayHttp:
         )
 
     async def aclose(self) -> None:
+        await self.streams.aclose()
         await self.client.aclose()
         await self.public.aclose()
 
@@ -172,29 +177,15 @@ class GatewayHttp:
     @asynccontextmanager
     async def open_stream(
         self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> AsyncIterator[httpx.Response]:
-        """Open a streaming POST, retrying while nothing of the answer has arrived yet."""
+    ) -> AsyncIterator[StreamedAnswer]:
+        """Open a streaming POST (on aiohttp, `streaming.py`), retrying while nothing of the answer has arrived."""
+        async with AsyncExitStack() as stack:
 
-        async def attempt() -> httpx.Response:
-            request = self.client.build_request(
-                "POST", path, json=body, headers={"Accept": "text/event-stream", **(headers or {})}
-            )
-            response = await self.send(request, stream=True)
-            if response.status_code != 200:
-                try:
-                    content = await response.aread()
-                except httpx.HTTPError:
-                    content = b""
-                finally:
-                    await response.aclose()
-                raise error_from_response(response.status_code, content, response.headers)
-            return response
+            async def attempt() -> StreamedAnswer:
+                opened = self.streams.open(path, body, {"Accept": "text/event-stream", **(headers or {})})
+                return await stack.enter_async_context(opened)
 
-        response = await self.with_retries(attempt)
-        try:
-            yield response
-        finally:
-            await response.aclose()
+            yield await self.with_retries(attempt)
 
     async def download(self, url: str, *, max_bytes: int, deadline: float = 120.0) -> tuple[bytes, str]:
         """Fetch a file by absolute URL (result images); the key goes only to the gateway's own origin.

@@ -1,0 +1,158 @@
+"""Streamed answers on aiohttp: framing across chunk edges, a bound on one event, the connection closed
+when an answer is stopped (the gateway stops generating), failures named sent or not sent."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from aiohttp import web
+
+from bot.wenwen import streaming
+from bot.wenwen.errors import WenwenError, WenwenNetworkError, WenwenStreamError
+from bot.wenwen.streaming import GatewayStreams, StreamBroken
+
+Chunks = list[bytes]
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[tuple[str, dict[str, Chunks], dict[str, asyncio.Event]]]:
+    """Serves `bodies[path]` chunk by chunk; `gone[path]` is set when the client went away mid-answer."""
+    bodies: dict[str, Chunks] = {}
+    gone: dict[str, asyncio.Event] = {}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if request.path == "/refuse":
+            return web.json_response({"error": {"message": "quota exhausted", "type": "x"}}, status=429)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        try:
+            for chunk in bodies[request.path]:
+                if chunk == b"HANG":
+                    await asyncio.sleep(30)
+                elif chunk == b"CUT":
+                    assert request.transport is not None
+                    request.transport.close()
+                    return response
+                else:
+                    await response.write(chunk)
+                    await asyncio.sleep(0)
+        except (ConnectionResetError, asyncio.CancelledError):
+            gone.setdefault(request.path, asyncio.Event()).set()
+            raise
+        return response
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", handle)
+    runner = web.AppRunner(app, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", bodies, gone
+    await runner.cleanup()
+
+
+def streams(url: str) -> GatewayStreams:
+    return GatewayStreams(url, "sk-secret", connect_timeout=2, read_timeout=5)
+
+
+async def collect(client: GatewayStreams, path: str) -> list[tuple[str, str]]:
+    async with client.open(path, {"stream": True}, {}) as answer:
+        return [(event.event, event.data) async for event in answer.events()]
+
+
+async def test_events_split_anywhere_and_any_line_ending_come_out_whole(gateway: tuple) -> None:
+    url, bodies, _gone = gateway
+    whole = "event: delta\r\ndata: 你好\r\n\r\ndata: a\rdata: b\r\r: comment\n\ndata: [DONE]\n\n".encode()
+    bodies["/s"] = [whole[i : i + 1] for i in range(len(whole))]  # one byte a chunk: splits "你" too
+    client = streams(url)
+    try:
+        assert await collect(client, "/s") == [("delta", "你好"), ("message", "a\nb"), ("message", "[DONE]")]
+    finally:
+        await client.aclose()
+
+
+async def test_a_last_event_without_its_blank_line_is_still_delivered(gateway: tuple) -> None:
+    # the spec drops it (httpx-sse did); some gateways end with "data: [DONE]\n" alone, and that marker is
+    # how a whole answer is told from a cut one
+    url, bodies, _gone = gateway
+    bodies["/s"] = [b"data: one\n\ndata: tail"]
+    client = streams(url)
+    try:
+        assert await collect(client, "/s") == [("message", "one"), ("message", "tail")]
+    finally:
+        await client.aclose()
+
+
+async def test_one_endless_event_is_refused_not_held(gateway: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    url, bodies, _gone = gateway
+    monkeypatch.setattr(streaming, "MAX_EVENT_CHARS", 10_000)
+    bodies["/s"] = [b"data: " + b"x" * 4000 + b"\n" for _ in range(10)]  # never a blank line
+    client = streams(url)
+    try:
+        with pytest.raises(WenwenStreamError, match="over 10000"):
+            await collect(client, "/s")
+    finally:
+        await client.aclose()
+
+
+async def test_a_stopped_answer_closes_its_connection_so_the_gateway_stops(gateway: tuple) -> None:
+    url, bodies, gone = gateway
+    bodies["/s"] = [b"data: first\n\n", b"HANG"]
+    client = streams(url)
+    try:
+        async with client.open("/s", {}, {}) as answer:
+            async for event in answer.events():
+                assert event.data == "first"
+                break  # the user pressed stop
+        await asyncio.wait_for(gone.setdefault("/s", asyncio.Event()).wait(), 5)
+    finally:
+        await client.aclose()
+
+
+async def test_a_cut_mid_answer_is_stream_broken(gateway: tuple) -> None:
+    url, bodies, _gone = gateway
+    bodies["/s"] = [b"data: first\n\n", b"CUT"]
+    client = streams(url)
+    try:
+        with pytest.raises(StreamBroken):
+            await collect(client, "/s")
+    finally:
+        await client.aclose()
+
+
+async def test_an_error_answer_is_typed_and_keeps_the_key_out(gateway: tuple) -> None:
+    url, _bodies, _gone = gateway
+    client = streams(url)
+    try:
+        with pytest.raises(WenwenError) as caught:
+            await collect(client, "/refuse")
+        assert caught.value.status == 429 and "quota" in str(caught.value)
+        assert "sk-secret" not in str(caught.value)
+    finally:
+        await client.aclose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("make_url", "sent"),
+    [(lambda: f"http://127.0.0.1:{_closed_port()}", False)],
+    ids=["refused connection: not sent, safe to retry"],
+)
+async def test_a_connection_that_never_opened_is_not_sent(make_url: Callable[[], str], sent: bool) -> None:
+    client = streams(make_url())
+    try:
+        with pytest.raises(WenwenNetworkError) as caught:
+            await collect(client, "/s")
+        assert caught.value.sent is sent and caught.value.retryable
+    finally:
+        await client.aclose()

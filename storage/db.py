@@ -16,6 +16,7 @@ import aiosqlite
 
 from .migrations import MIGRATIONS
 from .sql import Connection, Dialect, is_postgres_url, sqlite_statement
+from .sqlite_conn import OneTripConnection
 from .writes import WriteTracker
 
 READERS = 3  # read-only connections beside the one writer (WAL lets them read while it writes)
@@ -151,11 +152,12 @@ class SqliteDatabase(Database):
 
     def __init__(self, connection: aiosqlite.Connection, readers: list[aiosqlite.Connection] | None = None) -> None:
         self._conn = connection
+        self._writer = OneTripConnection(connection)  # what transactions hand the repositories
         self._lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._readers: asyncio.Queue[OneTripConnection] = asyncio.Queue()
         self._all_readers = readers or []
         for reader in self._all_readers:
-            self._readers.put_nowait(reader)
+            self._readers.put_nowait(OneTripConnection(reader))
         self._writes = WriteTracker()
 
     @classmethod
@@ -172,7 +174,7 @@ class SqliteDatabase(Database):
                 for _ in range(READERS):
                     reader = await _connect(path, read_only=True)
                     database._all_readers.append(reader)
-                    database._readers.put_nowait(reader)
+                    database._readers.put_nowait(OneTripConnection(reader))
         except BaseException:
             await database._close_all()
             raise
@@ -223,7 +225,7 @@ class SqliteDatabase(Database):
                 raise _RolledBack
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[OneTripConnection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
         async with self._writes.write(), self._lock:
             # BEGIN and COMMIT run to their end even when the task is cancelled meanwhile: aiosqlite
@@ -232,7 +234,7 @@ class SqliteDatabase(Database):
             # failed with "no transaction is active"; a BEGIN left behind blocked the next one).
             await _to_the_end(self._conn.execute("BEGIN IMMEDIATE"), self._abandon)
             try:
-                yield self._conn
+                yield self._writer
                 await _to_the_end(self._conn.execute("COMMIT"))
             except BaseException:
                 # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
@@ -245,11 +247,11 @@ class SqliteDatabase(Database):
             await _to_the_end(self._conn.execute("ROLLBACK"))
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def read(self) -> AsyncIterator[OneTripConnection]:
         """A reader connection (it sees only committed data, never a transaction half done)."""
         if not self._all_readers:
             async with self._lock:
-                yield self._conn
+                yield self._writer
             return
         # Read after write: a write that started before this read (and may have been caused by what
         # brought this read about: a message sent, then its id stored) is seen; later writes do not wait.

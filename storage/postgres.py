@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import asyncpg
 
 from .db import Database, SchemaTooNew
 from .migrations import MIGRATIONS
-from .sql import Dialect, Translated, postgres_statement, to_postgres
+from .sql import Dialect, FetchedCursor, Translated, postgres_statement, to_postgres
 from .writes import WriteTracker
 
 POOL_SIZE = 5  # one writer at a time and a few readers: what SQLite's one writer and three readers were
@@ -37,39 +37,6 @@ _TRANSLATED_CACHE = 4096  # distinct statements kept translated (IN lists of eve
 _STATUS_COUNT = re.compile(r"(\d+)$")
 
 
-class PgCursor:
-    """A statement's outcome, shaped like aiosqlite's cursor (rows read at once: the repositories' are small)."""
-
-    __slots__ = ("_at", "_rows", "lastrowid", "rowcount")
-
-    def __init__(self, rows: Sequence[Any], rowcount: int, lastrowid: int | None) -> None:
-        self._rows = rows
-        self._at = 0
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-    async def fetchone(self) -> Any:
-        if self._at >= len(self._rows):
-            return None
-        self._at += 1
-        return self._rows[self._at - 1]
-
-    async def fetchall(self) -> list[Any]:
-        rest = list(self._rows[self._at :])
-        self._at = len(self._rows)
-        return rest
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Any]:
-        while (row := await self.fetchone()) is not None:
-            yield row
-
-    async def close(self) -> None:
-        return None
-
-
 class _PgResult:
     """`await conn.execute(...)` and `async with conn.execute(...) as cursor`, as aiosqlite allows."""
 
@@ -78,12 +45,12 @@ class _PgResult:
     def __init__(self, coro: Any) -> None:
         self._coro = coro
 
-    def __await__(self) -> Generator[Any, None, PgCursor]:
-        cursor: PgCursor = yield from self._coro.__await__()
+    def __await__(self) -> Generator[Any, None, FetchedCursor]:
+        cursor: FetchedCursor = yield from self._coro.__await__()
         return cursor
 
-    async def __aenter__(self) -> PgCursor:
-        cursor: PgCursor = await self._coro
+    async def __aenter__(self) -> FetchedCursor:
+        cursor: FetchedCursor = await self._coro
         return cursor
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any, /) -> None:
@@ -102,15 +69,15 @@ class PgConnection:
     def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _PgResult:
         return _PgResult(self._run(sql, tuple(parameters) if parameters is not None else ()))
 
-    async def _run(self, sql: str, parameters: tuple[Any, ...]) -> PgCursor:
+    async def _run(self, sql: str, parameters: tuple[Any, ...]) -> FetchedCursor:
         statement = self._db.translate(sql)
         if statement.returns_rows:
             rows = await self.raw.fetch(statement.sql, *parameters)
             lastrowid = int(rows[0][0]) if statement.returns_id and rows else None
-            return PgCursor(rows, len(rows), lastrowid)
+            return FetchedCursor(rows, len(rows), lastrowid)
         status = await self.raw.execute(statement.sql, *parameters)
         counted = _STATUS_COUNT.search(status or "")
-        return PgCursor((), int(counted.group(1)) if counted else -1, None)
+        return FetchedCursor((), int(counted.group(1)) if counted else -1, None)
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> None:
         statement = self._db.translate(sql, want_id=False)

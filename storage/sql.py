@@ -1,8 +1,9 @@
 """What the repositories need of a database, whichever backend holds it, and the SQL dialect layer.
 
 The repositories are written once, in SQLite's SQL, against `storage.db.Database` and `Connection`
-below. The SQLite backend (`storage.db.SqliteDatabase`) hands them aiosqlite's own connection: nothing
-is translated or wrapped, so that path costs what it always did. The PostgreSQL backend
+below. The SQLite backend (`storage.db.SqliteDatabase`) hands them aiosqlite's connection, wrapped only so
+that `async with conn.execute(...) as cursor` reads its rows in one trip to aiosqlite's thread instead of
+three (execute, fetch, close; `storage.sqlite_conn`); nothing is translated. The PostgreSQL backend
 (`storage.postgres.PostgresDatabase`) hands them a wrapper that translates each statement once
 (cached) with `to_postgres`: `?` placeholders become `$n`, `INSERT OR IGNORE/REPLACE` become
 `ON CONFLICT`, `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case), and an INSERT into a table
@@ -16,7 +17,7 @@ mapped by `postgres_ddl`), and `Variant(sqlite=..., postgres=...)` gives a state
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -40,6 +41,39 @@ class Cursor(Protocol):
     async def fetchone(self) -> Any: ...
 
     async def fetchall(self) -> Iterable[Any]: ...
+
+
+class FetchedCursor:
+    """A statement's outcome, shaped like aiosqlite's cursor, its rows read at once (the repositories' are small)."""
+
+    __slots__ = ("_at", "_rows", "lastrowid", "rowcount")
+
+    def __init__(self, rows: Sequence[Any], rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self._at = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    async def fetchone(self) -> Any:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    async def fetchall(self) -> list[Any]:
+        rest = list(self._rows[self._at :])
+        self._at = len(self._rows)
+        return rest
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        while (row := await self.fetchone()) is not None:
+            yield row
+
+    async def close(self) -> None:
+        return None
 
 
 class CursorResult(Protocol):

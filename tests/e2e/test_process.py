@@ -47,6 +47,7 @@ async def test_the_command_starts_answers_and_stops_cleanly_without_leaking_secr
     output = (stdout + stderr).decode()
     assert process.returncode == 0, output[-2000:]
     assert "turn chat=1001" in output
+    assert "event loop: uvloop" in output  # installed with the bot: the loop's own work in C
     assert TOKEN.split(":")[1] not in output
     assert API_KEY not in output
     assert "Traceback" not in output

@@ -20,6 +20,7 @@ from bot import health
 from bot.__main__ import webhook_options
 from bot.health import package_version
 from storage import MjStatus
+from storage.sqlite_conn import OneTripConnection
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen, Reply
 from tests.harness import ALICE, API_KEY, TOKEN, RunningBot, bot_command, make_settings
@@ -103,6 +104,7 @@ async def swap_writer_for_read_only(bot: RunningBot) -> None:
     path = bot.settings.database_path.resolve()
     read_only = await aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
     old, db._conn = db._conn, read_only
+    db._writer = OneTripConnection(read_only)
     await old.close()
 
 

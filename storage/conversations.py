@@ -167,30 +167,29 @@ class ConversationRepository:
         lang: str | None = None,
         documents: tuple[StoredDocument, ...] = (),
     ) -> int:
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, tg_message_id, "
-                "tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments, lang, documents) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conversation_id,
-                    role,
-                    content,
-                    status.value,
-                    token_estimate,
-                    user_id,
-                    tg_message_id,
-                    json.dumps(list(tg_reply_ids)) if tg_reply_ids else None,
-                    model,
-                    prompt_tokens,
-                    completion_tokens,
-                    time.time(),
-                    json.dumps(list(attachments)) if attachments else None,
-                    lang,
-                    _documents_json(documents),
-                ),
-            )
-            return int(cursor.lastrowid or 0)
+        written = await self._db.write(
+            "INSERT INTO messages (conversation_id, role, content, status, token_estimate, user_id, tg_message_id, "
+            "tg_reply_ids, model, prompt_tokens, completion_tokens, created_at, attachments, lang, documents) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                role,
+                content,
+                status.value,
+                token_estimate,
+                user_id,
+                tg_message_id,
+                json.dumps(list(tg_reply_ids)) if tg_reply_ids else None,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                time.time(),
+                json.dumps(list(attachments)) if attachments else None,
+                lang,
+                _documents_json(documents),
+            ),
+        )
+        return int(written.lastrowid or 0)
 
     async def begin_answer(self, conversation_id: int) -> int | None:
         """A 'pending' answer row right after the unanswered question(s); None when nothing is unanswered.
@@ -198,20 +197,21 @@ class ConversationRepository:
         Written before the request goes out, so messages that arrive while the answer is written come
         after it (they are the next turn's question), and a crash leaves a visible gap, not a glued question.
         """
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT role FROM messages WHERE conversation_id = ? AND status != ? ORDER BY id DESC LIMIT 1",
-                (conversation_id, MessageStatus.SUPERSEDED.value),
-            ) as cursor:
-                last = await cursor.fetchone()
-            if last is None or last["role"] != "user":
-                return None
-            cursor = await conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, token_estimate, created_at, delivered) "
-                "VALUES (?, 'assistant', '', ?, ?, ?, 0)",
-                (conversation_id, MessageStatus.PENDING.value, NO_ANSWER_TOKENS, time.time()),
-            )
-            return int(cursor.lastrowid or 0)
+        # one statement: the check and the insert cannot be told apart by another write
+        written = await self._db.write(
+            "INSERT INTO messages (conversation_id, role, content, status, token_estimate, created_at, delivered) "
+            "SELECT ?, 'assistant', '', ?, ?, ?, 0 WHERE (SELECT role FROM messages WHERE conversation_id = ? "
+            "AND status != ? ORDER BY id DESC LIMIT 1) = 'user'",
+            (
+                conversation_id,
+                MessageStatus.PENDING.value,
+                NO_ANSWER_TOKENS,
+                time.time(),
+                conversation_id,
+                MessageStatus.SUPERSEDED.value,
+            ),
+        )
+        return int(written.lastrowid or 0) if written.rowcount == 1 else None
 
     async def finish_answer(
         self,
@@ -225,31 +225,28 @@ class ConversationRepository:
         completion_tokens: int | None = None,
     ) -> None:
         """The answer row gets its text and final state (FAILED with no text when none came)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE messages SET content = ?, status = ?, token_estimate = ?, model = ?, prompt_tokens = ?, "
-                "completion_tokens = ? WHERE id = ?",
-                (content, status.value, token_estimate, model, prompt_tokens, completion_tokens, row_id),
-            )
+        await self._db.write(
+            "UPDATE messages SET content = ?, status = ?, token_estimate = ?, model = ?, prompt_tokens = ?, "
+            "completion_tokens = ? WHERE id = ?",
+            (content, status.value, token_estimate, model, prompt_tokens, completion_tokens, row_id),
+        )
 
     async def checkpoint(self, row_id: int, content: str) -> None:
         """What a pending answer has said so far, so a crash leaves something to show."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE messages SET content = ? WHERE id = ? AND status = ?",
-                (content, row_id, MessageStatus.PENDING.value),
-            )
+        await self._db.write(
+            "UPDATE messages SET content = ? WHERE id = ? AND status = ?",
+            (content, row_id, MessageStatus.PENDING.value),
+        )
 
     async def mark_delivered(self, row_id: int, tg_reply_ids: tuple[int, ...] | None = None) -> None:
         """The chat shows the answer (in these messages, when given)."""
-        async with self._db.transaction() as conn:
-            if tg_reply_ids is None:
-                await conn.execute("UPDATE messages SET delivered = 1 WHERE id = ?", (row_id,))
-            else:
-                await conn.execute(
-                    "UPDATE messages SET delivered = 1, tg_reply_ids = ? WHERE id = ?",
-                    (json.dumps(list(tg_reply_ids)), row_id),
-                )
+        if tg_reply_ids is None:
+            await self._db.write("UPDATE messages SET delivered = 1 WHERE id = ?", (row_id,))
+        else:
+            await self._db.write(
+                "UPDATE messages SET delivered = 1, tg_reply_ids = ? WHERE id = ?",
+                (json.dumps(list(tg_reply_ids)), row_id),
+            )
 
     async def unfinished(self, since: float) -> list[Unfinished]:
         """Active conversations whose last message (newer than `since`) still waits for an answer in the chat."""
@@ -299,10 +296,9 @@ class ConversationRepository:
             await conn.execute(f"UPDATE messages SET images_refused = 1 WHERE id IN ({marks})", message_ids)
 
     async def set_reply_ids(self, message_id: int, tg_reply_ids: tuple[int, ...]) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE messages SET tg_reply_ids = ? WHERE id = ?", (json.dumps(list(tg_reply_ids)), message_id)
-            )
+        await self._db.write(
+            "UPDATE messages SET tg_reply_ids = ? WHERE id = ?", (json.dumps(list(tg_reply_ids)), message_id)
+        )
 
     async def supersede_if_last(self, conversation_id: int, message_id: int) -> bool:
         """Supersede an answer only while it is the conversation's last message (one winner per press)."""

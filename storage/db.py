@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -18,6 +18,8 @@ from .migrations import MIGRATIONS
 from .sql import Connection, Dialect, is_postgres_url, sqlite_statement
 from .sqlite_conn import OneTripConnection
 from .writes import WriteTracker
+
+T = TypeVar("T")
 
 READERS = 3  # read-only connections beside the one writer (WAL lets them read while it writes)
 
@@ -47,14 +49,12 @@ class SchemaTooNew(Exception):
         self.known = known
 
 
-async def _to_the_end(
-    statement: Awaitable[Any], on_cancel: Callable[[], Awaitable[None]] | None = None
-) -> None:
+async def _to_the_end(statement: Awaitable[T], on_cancel: Callable[[], Awaitable[None]] | None = None) -> T:
     """Await `statement`; if this task is cancelled meanwhile, wait for it to end anyway (its failure then
     does not matter: the cancellation is what is raised), run `on_cancel`, and raise the cancellation."""
     running = asyncio.ensure_future(statement)
     try:
-        await asyncio.shield(running)
+        return await asyncio.shield(running)
     except asyncio.CancelledError:
         while not running.done():
             with contextlib.suppress(asyncio.CancelledError):
@@ -92,6 +92,14 @@ class Reclaimed:
         return self.pages * self.page_size
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one statement written on its own did."""
+
+    rowcount: int
+    lastrowid: int | None
+
+
 class Database:
     """A database the repositories use: writes in `transaction()` (never interleaved), reads in `read()`.
 
@@ -115,6 +123,13 @@ class Database:
 
     def read(self) -> AbstractAsyncContextManager[Connection]:
         raise NotImplementedError
+
+    async def write(self, sql: str, parameters: Iterable[Any] = (), /) -> Written:
+        """One statement that needs no transaction around it (an UPDATE by id, an upsert, a conditional
+        INSERT … SELECT): each statement is atomic by itself. Here: a transaction of one statement."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, parameters)
+            return Written(cursor.rowcount, cursor.lastrowid)
 
     async def schema_version(self) -> int:
         raise NotImplementedError
@@ -240,6 +255,18 @@ class SqliteDatabase(Database):
                 # also when COMMIT itself fails (SQLITE_BUSY): never leave the connection in a transaction
                 await self._abandon()
                 raise
+
+    async def write(self, sql: str, parameters: Iterable[Any] = (), /) -> Written:
+        """One statement in autocommit, no BEGIN/COMMIT around it: one trip to aiosqlite's thread, not three.
+
+        SQLite makes a statement outside BEGIN a transaction of its own (all or nothing); the write lock
+        keeps it from landing inside another coroutine's transaction."""
+        async with self._writes.write(), self._lock:
+            if self._conn.in_transaction:  # never: transaction() ends every one it begins
+                await self._abandon()
+            # to its end when cancelled, as BEGIN and COMMIT: a read after this must find it done
+            cursor = await _to_the_end(self._conn.execute(sql, parameters))
+            return Written(cursor.rowcount, cursor.lastrowid)
 
     async def _abandon(self) -> None:
         """ROLLBACK if the writer is in a transaction, to its end."""

@@ -67,8 +67,7 @@ class UsageRepository:
         images: int = 0,
     ) -> None:
         """Add to a day's counters (negative numbers give back what a call that did not happen took)."""
-        async with self._db.transaction() as conn:
-            await _add(conn, user_id, day, model, requests, prompt_tokens, completion_tokens, images)
+        await self._db.write(*_add(user_id, day, model, requests, prompt_tokens, completion_tokens, images))
 
     async def reserve(
         self, user_id: int, day: date, model: str, *, images: int, limits: DayTotals | None
@@ -77,19 +76,21 @@ class UsageRepository:
 
         Check and count are one transaction, so two calls racing cannot both take the last request.
         """
+        if limits is None:  # nothing to check: the count alone, one statement
+            await self._db.write(*_add(user_id, day, model, 1, 0, 0, images))
+            return None
         async with self._db.transaction() as conn:
-            if limits is not None:
-                used = await _totals(conn, user_id, day)
-                over: list[tuple[LimitName, int, int]] = []
-                if limits.requests and used.requests + 1 > limits.requests:
-                    over.append(("requests", used.requests, limits.requests))
-                if images and limits.images and used.images + images > limits.images:
-                    over.append(("images", used.images, limits.images))
-                if limits.tokens and used.tokens >= limits.tokens:  # a call may start while tokens are left
-                    over.append(("tokens", used.tokens, limits.tokens))
-                if over:
-                    return Reservation(*over[0])
-            await _add(conn, user_id, day, model, 1, 0, 0, images)
+            used = await _totals(conn, user_id, day)
+            over: list[tuple[LimitName, int, int]] = []
+            if limits.requests and used.requests + 1 > limits.requests:
+                over.append(("requests", used.requests, limits.requests))
+            if images and limits.images and used.images + images > limits.images:
+                over.append(("images", used.images, limits.images))
+            if limits.tokens and used.tokens >= limits.tokens:  # a call may start while tokens are left
+                over.append(("tokens", used.tokens, limits.tokens))
+            if over:
+                return Reservation(*over[0])
+            await conn.execute(*_add(user_id, day, model, 1, 0, 0, images))
         return None
 
     async def totals(self, user_id: int, day: date) -> DayTotals:
@@ -173,17 +174,11 @@ class UsageRepository:
         self._limits.pop(user_id, None)
 
 
-async def _add(
-    conn: Connection,
-    user_id: int,
-    day: date,
-    model: str,
-    requests: int,
-    prompt: int,
-    completion: int,
-    images: int,
-) -> None:
-    await conn.execute(
+def _add(
+    user_id: int, day: date, model: str, requests: int, prompt: int, completion: int, images: int
+) -> tuple[str, tuple[Any, ...]]:
+    """The upsert that adds to a day's counters (one statement: atomic without a transaction)."""
+    return (
         "INSERT INTO usage_daily (user_id, day, model, requests, prompt_tokens, completion_tokens, images) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day, model) DO UPDATE SET "
         "requests = usage_daily.requests + excluded.requests, "

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -18,25 +17,11 @@ import storage.db
 from storage import ChatKey, Storage
 from storage.erasure import DELETED_TEXT
 from storage.leases import StopRepository
-from tests.postgres import BACKENDS, fresh_schema
 from tests.rows_with import rows_with
 
 DAY = 86400.0
 ALICE, BOB, ADMIN = 1001, 1002, 9001
 GROUP = -100555
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    if request.param == "sqlite":
-        opened = await Storage.open(tmp_path / "bot.sqlite3")
-        yield opened
-        await opened.close()
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        opened = await Storage.open(url)
-        yield opened
-        await opened.close()
 
 
 async def conversation(

@@ -14,24 +14,9 @@ from bot.core.titles import clean_title, first_message_title, model_title
 from storage import ChatKey, ExportRow, MessageStatus, Storage
 from storage.history import MARK_END, MARK_START, fts_phrase, fts_query, like_pattern, split_terms
 from storage.migrations import MIGRATIONS
-from tests.postgres import BACKENDS, fresh_schema
 
 CHAT = ChatKey(42)
 OTHER = ChatKey(43)
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    """On SQLite (FTS5) and on PostgreSQL (ILIKE): the same search behaviour (tests/postgres.py)."""
-    if request.param == "sqlite":
-        opened = await Storage.open(tmp_path / "bot.sqlite3")
-        yield opened
-        await opened.close()
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        opened = await Storage.open(url)
-        yield opened
-        await opened.close()
 
 
 # ---------------------------------------------------------------------------------- titles

@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from storage import ChatKey, Storage
-from tests.postgres import BACKENDS, fresh_schema
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    if request.param == "sqlite":
-        opened = await Storage.open(tmp_path / "db" / "bot.sqlite3")
-        yield opened
-        await opened.close()
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        opened = await Storage.open(url)
-        yield opened
-        await opened.close()
 
 
 async def test_vectors_are_stored_once_per_model_and_found_per_chat(store: Storage) -> None:

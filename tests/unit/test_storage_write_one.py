@@ -5,32 +5,16 @@ is cancelled still lands whole before the next one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from storage import ChatKey, Storage
-from tests.postgres import BACKENDS, fresh_schema
 
 CHAT = ChatKey(7, 0)
 
 
-@pytest.fixture(params=BACKENDS)
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    if request.param == "sqlite":
-        opened = await Storage.open(tmp_path / "bot.sqlite3")
-        yield opened
-        await opened.close()
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        opened = await Storage.open(url)
-        yield opened
-        await opened.close()
-
-
-async def test_an_answer_is_begun_only_after_a_question_and_once_however_many_race(storage: Storage) -> None:
-    conversations = storage.conversations
+async def test_an_answer_is_begun_only_after_a_question_and_once_however_many_race(store: Storage) -> None:
+    conversations = store.conversations
     conversation = await conversations.active(CHAT)
     assert await conversations.begin_answer(conversation) is None  # nothing asked yet
     await conversations.add_message(conversation, "user", "你好", token_estimate=2, user_id=7)
@@ -42,8 +26,8 @@ async def test_an_answer_is_begun_only_after_a_question_and_once_however_many_ra
     assert window[-1].id == rows[0]
 
 
-async def test_a_cancelled_single_write_lands_whole_before_the_next(storage: Storage) -> None:
-    conversations = storage.conversations
+async def test_a_cancelled_single_write_lands_whole_before_the_next(store: Storage) -> None:
+    conversations = store.conversations
     conversation = await conversations.active(CHAT)
     await conversations.add_message(conversation, "user", "q", token_estimate=1, user_id=7)
     answer = await conversations.begin_answer(conversation)

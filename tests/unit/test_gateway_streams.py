@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -56,8 +57,13 @@ async def gateway() -> AsyncIterator[tuple[str, dict[str, Chunks], dict[str, asy
     await runner.cleanup()
 
 
-def streams(url: str) -> GatewayStreams:
-    return GatewayStreams(url, "sk-secret", connect_timeout=2, read_timeout=5)
+@asynccontextmanager
+async def streams(url: str) -> AsyncIterator[GatewayStreams]:
+    client = GatewayStreams(url, "sk-secret", connect_timeout=2, read_timeout=5)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 async def collect(client: GatewayStreams, path: str) -> list[tuple[str, str]]:
@@ -69,11 +75,8 @@ async def test_events_split_anywhere_and_any_line_ending_come_out_whole(gateway:
     url, bodies, _gone = gateway
     whole = "event: delta\r\ndata: 你好\r\n\r\ndata: a\rdata: b\r\r: comment\n\ndata: [DONE]\n\n".encode()
     bodies["/s"] = [whole[i : i + 1] for i in range(len(whole))]  # one byte a chunk: splits "你" too
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         assert await collect(client, "/s") == [("delta", "你好"), ("message", "a\nb"), ("message", "[DONE]")]
-    finally:
-        await client.aclose()
 
 
 async def test_a_last_event_without_its_blank_line_is_still_delivered(gateway: tuple) -> None:
@@ -81,60 +84,45 @@ async def test_a_last_event_without_its_blank_line_is_still_delivered(gateway: t
     # how a whole answer is told from a cut one
     url, bodies, _gone = gateway
     bodies["/s"] = [b"data: one\n\ndata: tail"]
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         assert await collect(client, "/s") == [("message", "one"), ("message", "tail")]
-    finally:
-        await client.aclose()
 
 
 async def test_one_endless_event_is_refused_not_held(gateway: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     url, bodies, _gone = gateway
     monkeypatch.setattr(streaming, "MAX_EVENT_CHARS", 10_000)
     bodies["/s"] = [b"data: " + b"x" * 4000 + b"\n" for _ in range(10)]  # never a blank line
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         with pytest.raises(WenwenStreamError, match="over 10000"):
             await collect(client, "/s")
-    finally:
-        await client.aclose()
 
 
 async def test_a_stopped_answer_closes_its_connection_so_the_gateway_stops(gateway: tuple) -> None:
     url, bodies, gone = gateway
     bodies["/s"] = [b"data: first\n\n", b"HANG"]
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         async with client.open("/s", {}, {}) as answer:
             async for event in answer.events():
                 assert event.data == "first"
                 break  # the user pressed stop
         await asyncio.wait_for(gone.setdefault("/s", asyncio.Event()).wait(), 5)
-    finally:
-        await client.aclose()
 
 
 async def test_a_cut_mid_answer_is_stream_broken(gateway: tuple) -> None:
     url, bodies, _gone = gateway
     bodies["/s"] = [b"data: first\n\n", b"CUT"]
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         with pytest.raises(StreamBroken):
             await collect(client, "/s")
-    finally:
-        await client.aclose()
 
 
 async def test_an_error_answer_is_typed_and_keeps_the_key_out(gateway: tuple) -> None:
     url, _bodies, _gone = gateway
-    client = streams(url)
-    try:
+    async with streams(url) as client:
         with pytest.raises(WenwenError) as caught:
             await collect(client, "/refuse")
         assert caught.value.status == 429 and "quota" in str(caught.value)
         assert "sk-secret" not in str(caught.value)
-    finally:
-        await client.aclose()
 
 
 def _closed_port() -> int:
@@ -149,10 +137,7 @@ def _closed_port() -> int:
     ids=["refused connection: not sent, safe to retry"],
 )
 async def test_a_connection_that_never_opened_is_not_sent(make_url: Callable[[], str], sent: bool) -> None:
-    client = streams(make_url())
-    try:
+    async with streams(make_url()) as client:
         with pytest.raises(WenwenNetworkError) as caught:
             await collect(client, "/s")
         assert caught.value.sent is sent and caught.value.retryable
-    finally:
-        await client.aclose()

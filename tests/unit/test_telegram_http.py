@@ -65,16 +65,12 @@ async def server() -> AsyncIterator[tuple[str, list[web.Request], list[dict[str,
 
 async def test_an_answer_passes_through_with_form_fields_and_the_user_agent(server: tuple) -> None:
     url, seen, _bodies = server
-    request = AiohttpRequest(read_timeout=5)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(read_timeout=5) as request:  # initialize … shutdown
         result = await request.post(f"{url}/bot{TOKEN}/sendMessage", None)
         assert result is True
         assert "python-telegram-bot" in seen[-1].headers["User-Agent"]
         with pytest.raises(BadRequest, match=r"(?i)nope"):
             await request.post(f"{url}/bot{TOKEN}/refuse", None)
-    finally:
-        await request.shutdown()
 
 
 async def test_a_file_goes_as_multipart_with_its_name_and_the_other_fields(server: tuple) -> None:
@@ -90,29 +86,21 @@ async def test_a_file_goes_as_multipart_with_its_name_and_the_other_fields(serve
 
 async def test_no_answer_in_time_is_timed_out(server: tuple) -> None:
     url, _seen, _bodies = server
-    request = AiohttpRequest(read_timeout=0.2)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(read_timeout=0.2) as request:  # initialize … shutdown
         with pytest.raises(TimedOut) as caught:
             await request.post(f"{url}/bot{TOKEN}/slow", None)
         assert is_transport_error(caught.value) and not _server_error(caught.value)
-    finally:
-        await request.shutdown()
 
 
 async def test_a_cut_connection_is_a_transport_error_never_taken_for_a_server_error(server: tuple) -> None:
     url, _seen, _bodies = server
-    request = AiohttpRequest(read_timeout=5)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(read_timeout=5) as request:  # initialize … shutdown
         with pytest.raises(NetworkError) as caught:
             await request.post(f"{url}/bot{TOKEN}/cut", None)
         assert not isinstance(caught.value, TimedOut)
         assert is_transport_error(caught.value), caught.value.message
         assert not _server_error(caught.value)  # Telegram may have acted: the limiter must not resend it
         assert TOKEN not in caught.value.message
-    finally:
-        await request.shutdown()
 
 
 async def test_nothing_is_sent_before_initialize_or_after_shutdown() -> None:
@@ -133,18 +121,10 @@ async def test_http_proxy_from_the_environment_is_used_as_with_ptb_s_default(
     monkeypatch.setenv("HTTP_PROXY", url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    request = AiohttpRequest(read_timeout=5)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(read_timeout=5) as request:  # initialize … shutdown
         assert await request.post(f"http://telegram.invalid/bot{TOKEN}/sendMessage", None) is True
         assert seen[-1].host == "telegram.invalid"
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        fresh = AiohttpRequest(read_timeout=5)
-        await fresh.initialize()
-        try:
+        async with AiohttpRequest(read_timeout=5) as fresh:
             assert await fresh.post(f"{url}/bot{TOKEN}/sendMessage", None) is True  # direct, not via itself
             assert seen[-1].host == url.removeprefix("http://")
-        finally:
-            await fresh.shutdown()
-    finally:
-        await request.shutdown()

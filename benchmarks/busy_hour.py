@@ -212,7 +212,9 @@ async def run_once(scenario: Scenario, args: argparse.Namespace) -> Figures:
     if args.flood_control and scenario.bot == "wenwen":
         tg.enable_flood_control()
     text = answer_text(args.text_len)
-    ww.chat_replies = EndlessReplies(lambda: Reply(text=text, chunks=args.chunks, delay=args.chunk_delay))
+    ww.chat_replies = EndlessReplies(
+        lambda: Reply(text=text, chunks=args.chunks, delay=args.chunk_delay, first_delay=args.first_delay)
+    )
     await tg.start()
     await ww.start()
     try:
@@ -360,6 +362,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=1, help="runs of each scenario; medians are printed")
     parser.add_argument("--chunks", type=int, default=30, help="content chunks per upstream answer (default 30)")
     parser.add_argument("--chunk-delay", type=float, default=0.01, help="seconds between chunks (default 0.01)")
+    parser.add_argument(
+        "--first-delay",
+        type=float,
+        default=0.0,
+        help="seconds the gateway waits before answering (default 0); e.g. 15 holds every stream back, so the "
+        "gateway figures show the bot's work before a request alone",
+    )
     parser.add_argument("--text-len", type=int, default=600, help="answer length in characters (default 600)")
     parser.add_argument(
         "--no-flood-control", dest="flood_control", action="store_false", help="fake Telegram unlimited"

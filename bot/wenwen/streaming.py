@@ -87,6 +87,7 @@ class GatewayStreams:
                 connector=aiohttp.TCPConnector(limit=400, ttl_dns_cache=300),
                 headers=self._headers,
                 timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),  # no state between answers (a CDN's cookies are not kept)
             )
         return self._session
 

@@ -23,9 +23,15 @@ async def gateway() -> AsyncIterator[tuple[str, dict[str, Chunks], dict[str, asy
     """Serves `bodies[path]` chunk by chunk; `gone[path]` is set when the client went away mid-answer."""
     bodies: dict[str, Chunks] = {}
     gone: dict[str, asyncio.Event] = {}
+    cookies: list[str | None] = []
 
     async def handle(request: web.Request) -> web.StreamResponse:
         await request.read()
+        cookies.append(request.headers.get("Cookie"))
+        if request.path == "/cookie":
+            reply = web.json_response({})
+            reply.set_cookie("cdn", "x")
+            return reply
         if request.path == "/refuse":
             return web.json_response({"error": {"message": "quota exhausted", "type": "x"}}, status=429)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -53,6 +59,7 @@ async def gateway() -> AsyncIterator[tuple[str, dict[str, Chunks], dict[str, asy
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bodies["cookies"] = cookies  # type: ignore[assignment]  # what each request carried
     yield f"http://127.0.0.1:{port}", bodies, gone
     await runner.cleanup()
 
@@ -141,3 +148,13 @@ async def test_a_connection_that_never_opened_is_not_sent(make_url: Callable[[],
         with pytest.raises(WenwenNetworkError) as caught:
             await collect(client, "/s")
         assert caught.value.sent is sent and caught.value.retryable
+
+
+async def test_no_cookie_a_server_set_is_sent_with_the_next_answer(gateway: tuple) -> None:
+    url, bodies, _gone = gateway
+    bodies["/s"] = [b"data: x\n\n"]
+    async with streams(url.replace("127.0.0.1", "localhost")) as client:  # a jar keeps no cookie of an IP
+        async with client.open("/cookie", {}, {}) as answer:  # a 200 that sets a cookie
+            await answer.body()
+        await collect(client, "/s")
+    assert bodies["cookies"][-1] is None

@@ -47,6 +47,10 @@ async def server() -> AsyncIterator[tuple[str, list[web.Request], list[dict[str,
             return web.Response()
         if method == "slow":
             await release.wait()
+        if method == "cookie":
+            response = web.json_response({"ok": True, "result": True})
+            response.set_cookie("session", "abc")
+            return response
         if method == "refuse":
             return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: nope"}, status=400)
         return web.json_response({"ok": True, "result": RESULTS.get(method, True)})
@@ -128,3 +132,12 @@ async def test_http_proxy_from_the_environment_is_used_as_with_ptb_s_default(
         async with AiohttpRequest(read_timeout=5) as fresh:
             assert await fresh.post(f"{url}/bot{TOKEN}/sendMessage", None) is True  # direct, not via itself
             assert seen[-1].host == url.removeprefix("http://")
+
+
+async def test_cookies_a_server_sets_are_never_sent_back(server: tuple) -> None:
+    url, seen, _bodies = server
+    named = url.replace("127.0.0.1", "localhost")  # a cookie jar keeps no cookie of an IP address
+    async with AiohttpRequest(read_timeout=5) as request:
+        await request.post(f"{named}/bot{TOKEN}/cookie", None)
+        await request.post(f"{named}/bot{TOKEN}/sendMessage", None)
+    assert "Cookie" not in seen[-1].headers

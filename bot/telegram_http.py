@@ -1,8 +1,8 @@
 """The Bot API transport: python-telegram-bot's `BaseRequest` on an aiohttp session.
 
-PTB's default `HTTPXRequest` spends about 1.8 ms of CPU per call on loopback, and 4–5 ms once a few dozen
-calls are in flight (httpcore's pool bookkeeping grows with the queue); aiohttp spends about 0.5 ms at
-any depth (`python -m benchmarks.telegram_transport`). A busy turn is four to six Bot API calls, so the
+PTB's default `HTTPXRequest` spends about 1.7 ms of CPU per call on loopback, and 4–5 ms once a few dozen
+calls are in flight (httpcore's pool bookkeeping grows with the queue); this one about 0.8–1.0 ms at any
+depth (`python -m benchmarks.telegram_transport`). A busy turn is four to six Bot API calls, so the
 transport was the largest share of the bot's CPU. PTB documents `BaseRequest` as the way to plug in
 another HTTP library; this one keeps its contract: `TimedOut` when no answer came in time, `NetworkError`
 with a message starting `TRANSPORT_ERROR_PREFIX` when the connection failed, and the status and body of

@@ -1,7 +1,7 @@
 """Streamed answers from the gateway, on aiohttp: the one request of every turn.
 
-httpx + httpx-sse cost about 12 ms of CPU per 30-chunk answer with 200 answers streaming at once, this
-about 4 ms (`python -m benchmarks.gateway_stream`); at the busy hour that was a third of a turn's CPU.
+httpx + httpx-sse cost about 9 ms of CPU per 30-chunk answer with 200 answers streaming at once, this
+about 3.4 ms (`python -m benchmarks.gateway_stream`); at the busy hour that was a third of a turn's CPU.
 Everything else the gateway does (images, audio, Midjourney, lists) is rare and stays on httpx
 (`http.py`). The event-stream framing is httpx-sse's own decoder (the `_decoders` module of the
 pinned 0.4 series), fed with the body's chunks.

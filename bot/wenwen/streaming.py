@@ -23,6 +23,8 @@ from .errors import WenwenNetworkError, WenwenStreamError, error_from_response
 # One event's text, at most: an answer's events are small, but some models put a whole base64 image
 # in one; past this the stream is refused rather than held in memory.
 MAX_EVENT_CHARS = 48 * 1024 * 1024
+MAX_BODY_BYTES = 48 * 1024 * 1024  # a whole answer sent instead of a stream, at most
+MAX_ERROR_BYTES = 64 * 1024  # of an error answer's body: its message is at the start
 # Not sent: the connection never opened (refused, unresolvable, no pooled connection in time).
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
@@ -39,8 +41,9 @@ class StreamedAnswer:
         self.headers: Mapping[str, str] = response.headers
 
     async def body(self) -> bytes:
+        """The whole body (an upstream that ignored "stream"), refused past MAX_BODY_BYTES."""
         try:
-            return await self._response.read()
+            return await _read_at_most(self._response, MAX_BODY_BYTES, refuse=True)
         except (aiohttp.ClientError, TimeoutError) as error:
             raise StreamBroken(type(error).__name__) from None
 
@@ -106,7 +109,7 @@ class GatewayStreams:
         try:
             if response.status != 200:
                 try:
-                    content = await response.read()
+                    content = await _read_at_most(response, MAX_ERROR_BYTES, refuse=False)
                 except (aiohttp.ClientError, TimeoutError):
                     content = b""
                 raise error_from_response(response.status, content, response.headers)
@@ -116,6 +119,20 @@ class GatewayStreams:
                 response.release()  # read to its end: the connection goes back to the pool
             else:
                 response.close()  # stopped or failed mid-answer: closing it tells the gateway to stop generating
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int, *, refuse: bool) -> bytes:
+    """The body's first `limit` bytes; past them a WenwenStreamError (refuse) or just the start."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            if refuse:
+                raise WenwenStreamError(f"the answer is over {limit} bytes")
+            break
+    return b"".join(chunks)[:limit]
 
 
 def _network_error(error: Exception) -> WenwenNetworkError:

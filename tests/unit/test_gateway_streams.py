@@ -4,6 +4,7 @@ when an answer is stopped (the gateway stops generating), failures named sent or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,6 +33,16 @@ async def gateway() -> AsyncIterator[tuple[str, dict[str, Chunks], dict[str, asy
             reply = web.json_response({})
             reply.set_cookie("cdn", "x")
             return reply
+        if request.path == "/whole":  # an upstream that ignored "stream": one JSON body
+            return web.Response(body=b'{"choices": []}' + b" " * 200_000, content_type="application/json")
+        if request.path == "/endless-error":  # a 500 whose body never ends
+            failing = web.StreamResponse(status=500)
+            await failing.prepare(request)
+            await failing.write(b"upstream exploded ")
+            with contextlib.suppress(ConnectionResetError):
+                while True:
+                    await failing.write(b"!" * 4096)
+                    await asyncio.sleep(0)
         if request.path == "/refuse":
             return web.json_response({"error": {"message": "quota exhausted", "type": "x"}}, status=429)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -158,3 +169,23 @@ async def test_no_cookie_a_server_set_is_sent_with_the_next_answer(gateway: tupl
             await answer.body()
         await collect(client, "/s")
     assert bodies["cookies"][-1] is None
+
+
+async def test_a_whole_body_past_its_bound_is_refused(gateway: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    url, _bodies, _gone = gateway
+    monkeypatch.setattr(streaming, "MAX_BODY_BYTES", 100_000)
+    async with streams(url) as client:
+        with pytest.raises(WenwenStreamError, match="over 100000 bytes"):
+            async with client.open("/whole", {}, {}) as answer:
+                await answer.body()
+        monkeypatch.setattr(streaming, "MAX_BODY_BYTES", 1_000_000)
+        async with client.open("/whole", {}, {}) as answer:
+            assert (await answer.body()).startswith(b'{"choices": []}')
+
+
+async def test_an_error_answer_is_read_only_as_far_as_its_message(gateway: tuple) -> None:
+    url, _bodies, _gone = gateway
+    async with streams(url) as client, asyncio.timeout(10):  # its body never ends: read to the bound only
+        with pytest.raises(WenwenError) as caught:
+            await collect(client, "/endless-error")
+    assert caught.value.status == 500 and "upstream exploded" in str(caught.value)

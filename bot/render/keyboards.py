@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -21,6 +22,7 @@ def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
+@functools.cache  # one per language: every streamed answer shows it, and PTB's objects are immutable
 def stop_keyboard(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t(lang, "stop.button"), callback_data.STOP)]])
 

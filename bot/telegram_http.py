@@ -11,6 +11,7 @@ any answer (PTB turns non-2xx into its own errors).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.request import getproxies_environment, proxy_bypass
 
@@ -24,6 +25,7 @@ from yarl import URL
 # PTB's HTTPXRequest says "httpx.<Error>: …" for a failed connection; ours says "aiohttp.<Error>: …".
 TRANSPORT_ERROR_PREFIX = "aiohttp."
 _TRANSPORT_PREFIXES = (TRANSPORT_ERROR_PREFIX, "httpx.")
+_TOKEN_IN_PATH = re.compile(r"(/bot)[^/\s]+")  # /bot<token>/method and /file/bot<token>/path
 
 
 def is_transport_message(message: str) -> bool:
@@ -99,7 +101,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:  # aiohttp's timeouts (ServerTimeoutError too) are TimeoutError subclasses
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"{TRANSPORT_ERROR_PREFIX}{type(error).__name__}: {error}") from error
+            # some of aiohttp's errors quote the URL, and a Bot API URL holds the token
+            text = _TOKEN_IN_PATH.sub(r"\1<token>", str(error))
+            raise NetworkError(f"{TRANSPORT_ERROR_PREFIX}{type(error).__name__}: {text}") from None
 
     def _proxy_for(self, url: str) -> str | None:
         """HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as httpx honoured them for PTB; read once per origin."""

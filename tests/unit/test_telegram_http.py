@@ -141,3 +141,12 @@ async def test_cookies_a_server_sets_are_never_sent_back(server: tuple) -> None:
         await request.post(f"{named}/bot{TOKEN}/cookie", None)
         await request.post(f"{named}/bot{TOKEN}/sendMessage", None)
     assert "Cookie" not in seen[-1].headers
+
+
+async def test_an_error_that_quotes_the_url_does_not_carry_the_token() -> None:
+    async with AiohttpRequest(read_timeout=5) as request:
+        with pytest.raises(NetworkError) as caught:  # a scheme aiohttp refuses: its error is the URL itself
+            await request.post(f"ftp://127.0.0.1/bot{TOKEN}/sendMessage", None)
+    assert is_transport_error(caught.value)
+    assert TOKEN not in caught.value.message and "/bot<token>/sendMessage" in caught.value.message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # nor does a chained error

@@ -15,7 +15,7 @@ from bot import app as bot_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import API_KEY, TOKEN, RunningBot, make_settings
-from tests.postgres import fresh_schema, local_server, reachable, unavailable
+from tests.postgres import BACKENDS, fresh_schema, local_server, reachable, unavailable
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -91,6 +91,17 @@ async def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest)
     """Where the bot's database is: the SQLite path, or a PostgreSQL URL with a fresh schema of its own."""
     if backend != "postgres":
         yield db_path
+        return
+    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """Each backend in turn, for tests that open storage themselves: a SQLite path in a folder not made
+    yet, or a PostgreSQL URL with an empty schema of its own."""
+    if request.param == "sqlite":
+        yield tmp_path / "db" / "bot.sqlite3"
         return
     async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
         yield url

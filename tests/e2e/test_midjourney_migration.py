@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from tests.attacks.inprocess import poll_until
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.wenwen import FakeWenwen
 from tests.harness import ALICE
-from tests.postgres import BACKENDS, fresh_schema
 
 from .mj_helpers import FAST_MJ, photos, wait_results
 
@@ -34,15 +33,6 @@ _MJ_INSERT = (
     "prompt, final_prompt, image_url, reply_to, progress_message_id, result_message_id, created_at, updated_at, "
     "delivery_attempts, video_url) VALUES (?, ?, ?, 0, ?, 'en', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, '')"
 )
-
-
-@pytest.fixture(params=BACKENDS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
-    if request.param == "sqlite":
-        yield tmp_path / "db" / "bot.sqlite3"
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        yield url
 
 
 async def at_version_14(target: Path | str, monkeypatch: pytest.MonkeyPatch, gateway_ids: list[str]) -> None:

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from storage import Storage
 from storage.claims import KEEP_SECONDS, ClaimRepository
-from tests.postgres import BACKENDS, fresh_schema
-
-
-@pytest.fixture(params=BACKENDS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
-    if request.param == "sqlite":
-        yield tmp_path / "bot.sqlite3"
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        yield url
 
 
 async def test_an_update_is_claimed_once_however_many_race_for_it(target: Path | str) -> None:

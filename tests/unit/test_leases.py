@@ -13,16 +13,6 @@ from bot.core.cluster import AnotherPoller, Cluster
 from storage import ChatKey, Storage
 from storage.claims import ClaimRepository
 from storage.leases import LeaseRepository, StopRepository, StopRequest
-from tests.postgres import BACKENDS, fresh_schema
-
-
-@pytest.fixture(params=BACKENDS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
-    if request.param == "sqlite":
-        yield tmp_path / "bot.sqlite3"
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        yield url
 
 
 @pytest.fixture

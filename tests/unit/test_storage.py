@@ -21,17 +21,7 @@ import storage.usage
 from storage import ChatKey, ChatSettings, Database, DayTotals, MessageStatus, Reservation, Storage, UsageRepository
 from storage.migrations import MIGRATIONS
 from storage.sql import Statement
-from tests.postgres import BACKENDS, fresh_schema
-
-
-@pytest.fixture(params=BACKENDS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
-    """A SQLite path, or a PostgreSQL URL with an empty schema of its own."""
-    if request.param == "sqlite":
-        yield tmp_path / "db" / "bot.sqlite3"
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        yield url
+from tests.postgres import fresh_schema
 
 
 @pytest.fixture

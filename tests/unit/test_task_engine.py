@@ -15,7 +15,6 @@ from bot.core.tasks.events import TaskFailed, TaskFinished, TaskLimited, TaskPro
 from bot.wenwen import WenwenError
 from storage import ChatKey, DayTotals, Storage
 from storage.tasks import TaskRepository, TaskRow, TaskState
-from tests.postgres import BACKENDS, fresh_schema
 
 CHAT = ChatKey(1001)
 
@@ -49,16 +48,6 @@ class ScriptedKind:
     async def fetch(self, task: TaskRow) -> Fetched:
         self.fetches += 1
         return Fetched(b"result-of-" + (task.gateway_id or "").encode(), "video/mp4")
-
-
-@pytest.fixture(params=BACKENDS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
-    """A SQLite path, or a PostgreSQL URL with an empty schema of its own (skipped when none can be had)."""
-    if request.param == "sqlite":
-        yield tmp_path / "db.sqlite3"
-        return
-    async with fresh_schema(request.getfixturevalue("postgres_admin_url")) as url:
-        yield url
 
 
 @pytest.fixture
